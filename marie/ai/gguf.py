@@ -1,0 +1,180 @@
+"""Read a GGUF file's header ourselves (metadata and tensor shapes), without loading the model.
+
+Used by the model manager to show what a file says (name, parameters, quantization, context length,
+chat template) and to refuse a truncated or foreign file with a clear message before llama.cpp sees it.
+Pure Python, any thread.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+MAGIC = b"GGUF"
+
+# GGUF value types.
+_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_STRING, _ARRAY = 8, 9
+
+# llama.cpp's LLAMA_FTYPE values (general.file_type) -> the names users know.
+FILE_TYPES = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M",
+    18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S",
+    25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M",
+    32: "BF16", 36: "TQ1_0", 37: "TQ2_0",
+}
+
+# Arrays longer than this (token lists) are summarised by their length instead of being kept.
+_KEEP_ARRAY = 64
+
+
+class GGUFError(ValueError):
+    """The file is not a readable GGUF (wrong magic, truncated, unsupported version)."""
+
+
+@dataclass
+class GGUFInfo:
+    path: Path
+    version: int
+    size: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    tensor_count: int = 0
+    parameters: int = 0
+    data_end: int = 0  # the byte offset the last tensor ends at (beyond it: truncated file check)
+
+    @property
+    def architecture(self) -> str:
+        return str(self.metadata.get("general.architecture", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("general.name") or self.path.stem)
+
+    @property
+    def context_length(self) -> int:
+        return int(self.metadata.get(f"{self.architecture}.context_length", 0) or 0)
+
+    @property
+    def quantization(self) -> str:
+        value = self.metadata.get("general.file_type")
+        if value is None:
+            return "unknown"
+        return FILE_TYPES.get(int(value), f"type {value}")
+
+    @property
+    def chat_template(self) -> str:
+        return str(self.metadata.get("tokenizer.chat_template", ""))
+
+    @property
+    def truncated(self) -> bool:
+        return self.data_end > self.size
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "architecture": self.architecture,
+            "parameters": self.parameters,
+            "parameters_human": human_count(self.parameters),
+            "quantization": self.quantization,
+            "context_length": self.context_length,
+            "chat_template": self.chat_template,
+            "size_bytes": self.size,
+            "gguf_version": self.version,
+            "tensors": self.tensor_count,
+        }
+
+
+def human_count(n: int) -> str:
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f}{unit}"
+    return str(n)
+
+
+class _Reader:
+    def __init__(self, f: BinaryIO, path: Path) -> None:
+        self.f, self.path = f, path
+
+    def read(self, n: int) -> bytes:
+        data = self.f.read(n)
+        if len(data) != n:
+            raise GGUFError(f"{self.path.name} is truncated: its header ends early (the file is incomplete or damaged)")
+        return data
+
+    def unpack(self, fmt: str) -> Any:
+        return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
+
+    def string(self) -> str:
+        length = self.unpack("<Q")
+        if length > 1 << 26:
+            raise GGUFError(f"{self.path.name} is damaged: a metadata string claims {length} bytes")
+        return self.read(length).decode("utf-8", "replace")
+
+    def value(self, kind: int) -> Any:
+        if kind in _SCALARS:
+            return self.unpack(_SCALARS[kind])
+        if kind == _STRING:
+            return self.string()
+        if kind == _ARRAY:
+            item_kind = self.unpack("<I")
+            count = self.unpack("<Q")
+            if count <= _KEEP_ARRAY:
+                return [self.value(item_kind) for _ in range(count)]
+            # Long arrays (the vocabulary) are skipped quickly: fixed-size items by seeking.
+            if item_kind in _SCALARS:
+                self.f.seek(struct.calcsize(_SCALARS[item_kind]) * count, 1)
+            else:
+                for _ in range(count):
+                    self.value(item_kind)
+            return f"<array of {count}>"
+        raise GGUFError(f"{self.path.name} is damaged or uses an unknown GGUF value type {kind}")
+
+
+def read_info(path: Path | str) -> GGUFInfo:
+    """Parse the header and tensor table of ``path``; raises ``GGUFError`` or ``OSError``."""
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        r = _Reader(f, path)
+        magic = f.read(4)
+        if magic != MAGIC:
+            raise GGUFError(f"{path.name} is not a GGUF model file (it starts with {magic[:4]!r}, expected b'GGUF')")
+        version = r.unpack("<I")
+        if version not in (2, 3):
+            raise GGUFError(f"{path.name} uses GGUF version {version}; versions 2 and 3 are supported")
+        tensor_count = r.unpack("<Q")
+        kv_count = r.unpack("<Q")
+        if tensor_count > 1 << 20 or kv_count > 1 << 20:
+            raise GGUFError(f"{path.name} is damaged: implausible header counts")
+        info = GGUFInfo(path=path, version=version, size=size, tensor_count=tensor_count)
+        for _ in range(kv_count):
+            key = r.string()
+            kind = r.unpack("<I")
+            info.metadata[key] = r.value(kind)
+        # Tensor infos: name, dims, type, offset (relative to the aligned data section).
+        last_end_guess = 0
+        offsets: list[tuple[int, int]] = []
+        for _ in range(tensor_count):
+            r.string()
+            n_dims = r.unpack("<I")
+            dims = [r.unpack("<Q") for _ in range(n_dims)]
+            r.unpack("<I")
+            offset = r.unpack("<Q")
+            count = 1
+            for d in dims:
+                count *= d
+            info.parameters += count
+            offsets.append((offset, count))
+        alignment = int(info.metadata.get("general.alignment", 32) or 32)
+        data_start = (f.tell() + alignment - 1) // alignment * alignment
+        if offsets:
+            # The largest offset is the start of the last tensor; it must lie inside the file.
+            last_end_guess = data_start + max(o for o, _ in offsets) + 1
+        info.data_end = max(last_end_guess, data_start)
+    if info.truncated:
+        raise GGUFError(f"{path.name} is truncated: it is {size} bytes but its tensors need at least "
+                        f"{info.data_end} (download or copy it again)")
+    return info

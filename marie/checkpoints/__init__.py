@@ -1,0 +1,1 @@
+"""Checkpoints: snapshots of the workspace taken before every write MarieIDE makes for the user."""

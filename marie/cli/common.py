@@ -1,0 +1,28 @@
+"""Helpers shared by the CLI subcommands: building the app on a folder and printing errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from marie.app import App
+from marie.core.dispatch import QueueDispatcher
+
+
+def add_root_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=None, help="the workspace folder (default: the current folder)")
+
+
+def make_app(root: Path | None = None) -> tuple[App, QueueDispatcher]:
+    """An app on ``root`` (default: the current folder) whose callbacks the CLI pumps itself."""
+    dispatcher = QueueDispatcher()
+    app = App(root or Path.cwd(), dispatcher)
+    for error in app.settings.errors:
+        print(f"marie: settings: {error}", file=sys.stderr)
+    return app, dispatcher
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"marie: {message}", file=sys.stderr)
+    return code

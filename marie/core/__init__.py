@@ -1,0 +1,1 @@
+"""Core services without Qt: settings, paths, tasks, events, dispatch, atomic writes."""

@@ -1,0 +1,67 @@
+"""What counts as "inside the workspace", and the paths MarieIDE never writes for anyone.
+
+Every write MarieIDE makes on the user's behalf (composer, replace in files, LSP rename, restore)
+passes its paths through ``resolve_inside`` first. Refused: absolute paths, ``..`` segments, paths
+that leave the root through a symlink, anything under ``.git``, MarieIDE's own settings/policy files,
+and device names. Pure functions, any thread.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+
+from marie.core import paths
+
+# Windows device names are refused everywhere so a workspace stays portable and safe to open there.
+_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
+
+
+class PathRefused(ValueError):
+    """A path that MarieIDE will not write for the user; the message says why."""
+
+
+def relative_posix(root: Path, path: Path) -> str:
+    """``path`` relative to ``root`` with forward slashes (no resolution of symlinks)."""
+    return PurePosixPath(*Path(os.path.relpath(path, root)).parts).as_posix()
+
+
+def resolve_inside(root: Path, rel: str | os.PathLike[str], *, allow_protected: bool = False) -> Path:
+    """Return the absolute path for workspace-relative ``rel`` or raise ``PathRefused``.
+
+    The check is done on the path as written and again after resolving symlinks of every existing
+    parent, so a link inside the workspace that points outside cannot be used to escape.
+    """
+    text = os.fspath(rel)
+    if not text or text.strip() != text and not text.strip():
+        raise PathRefused("empty path")
+    if "\x00" in text:
+        raise PathRefused(f"{text!r}: contains a NUL character")
+    norm = text.replace("\\", "/")
+    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm) or Path(text).is_absolute():
+        raise PathRefused(f"{text}: absolute paths are not allowed; use a path relative to the workspace")
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
+    if not parts:
+        raise PathRefused(f"{text}: names the workspace folder itself, not a file")
+    if ".." in parts:
+        raise PathRefused(f"{text}: '..' is not allowed; the path must stay inside the workspace")
+    for part in parts:
+        if _DEVICE.match(part):
+            raise PathRefused(f"{text}: {part!r} is a reserved device name")
+    if parts[0].lower() == ".git" or any(p.lower() == ".git" for p in parts):
+        raise PathRefused(f"{text}: files under .git/ belong to git and are never changed this way")
+    root_real = Path(os.path.realpath(root))
+    candidate = Path(root).joinpath(*parts)
+    # Resolve the parent chain (and the file itself if it is a symlink) and check containment.
+    real = Path(os.path.realpath(candidate))
+    if real != root_real and root_real not in real.parents:
+        raise PathRefused(f"{text}: leaves the workspace through a symbolic link (to {real})")
+    if not allow_protected:
+        for protected in paths.protected_files(Path(root)):
+            try:
+                if real == Path(os.path.realpath(protected)):
+                    raise PathRefused(f"{text}: MarieIDE's settings and policy files are never changed by the AI or bulk edits")
+            except OSError:
+                continue
+    return candidate

@@ -1,0 +1,6 @@
+"""The project index: scan (ignore rules, symlinks, unreadable folders), immutable snapshots, the live
+watcher, quick open, symbols and project search. Plain Python, no Qt.
+
+Start with ``marie.index.service.IndexService`` (``app.index``); the pieces are usable on their own:
+``ignore.IgnoreMatcher``, ``scan.walk``, ``snapshot.Snapshot``, ``quick_open``, ``symbols``, ``search``.
+"""

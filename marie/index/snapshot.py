@@ -1,0 +1,155 @@
+"""Immutable snapshots of the project tree: what views, quick open and the composer read.
+
+A ``Snapshot`` never changes after it is built; the watcher produces a new one with ``apply`` (which
+copies the entry dict once and edits the copy), so a reader on any thread always sees a consistent
+tree. Paths are workspace-relative POSIX strings; names that are not valid UTF-8 are kept with
+``surrogateescape`` so they round-trip to the disk, and ``display_path`` shows them escaped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterable, Literal, Mapping
+
+Kind = Literal["file", "dir", "symlink"]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing in the tree. ``size``/``mtime_ns`` come from ``lstat`` (a symlink's own)."""
+
+    path: str
+    kind: str
+    size: int = 0
+    mtime_ns: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change between two snapshots: kind is "added" | "removed" | "modified"."""
+
+    kind: str
+    path: str
+
+
+def display_path(path: str) -> str:
+    """A path safe to show: undecodable bytes (kept as surrogates) appear as ``\\xNN``."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        raw = os.fsencode(path)
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def to_disk(root: str | os.PathLike[str], path: str) -> str:
+    """The absolute path on disk for a snapshot path (surrogates map back to the original bytes)."""
+    return os.path.join(os.fspath(root), *path.split("/"))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An immutable view of the tree at one moment. Any thread may read it."""
+
+    entries: Mapping[str, Entry] = field(default_factory=dict)
+    generation: int = 0
+    unreadable: tuple[str, ...] = ()
+    complete: bool = True
+    _files: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    _children: dict | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, entries: Iterable[Entry], generation: int = 0, unreadable: Iterable[str] = (),
+              complete: bool = True) -> "Snapshot":
+        return cls({e.path: e for e in entries}, generation, tuple(unreadable), complete)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.entries
+
+    def get(self, path: str) -> Entry | None:
+        return self.entries.get(path)
+
+    def files(self) -> tuple[str, ...]:
+        """Sorted paths of regular files and symlinks (what quick open lists). Computed once."""
+        if self._files is None:
+            files = tuple(sorted(p for p, e in self.entries.items() if e.kind != "dir"))
+            object.__setattr__(self, "_files", files)
+        return self._files  # type: ignore[return-value]
+
+    def children(self, folder: str = "") -> tuple[Entry, ...]:
+        """Entries directly inside ``folder`` ("" = root): folders first, then by name (case-folded)."""
+        if self._children is None:
+            index: dict[str, list[Entry]] = {}
+            for entry in self.entries.values():
+                index.setdefault(entry.parent, []).append(entry)
+            for items in index.values():
+                items.sort(key=lambda e: (e.kind != "dir", e.name.casefold(), e.name))
+            object.__setattr__(self, "_children", {k: tuple(v) for k, v in index.items()})
+        return self._children.get(folder, ())  # type: ignore[union-attr]
+
+    def under(self, folder: str) -> list[str]:
+        """Every path inside ``folder`` (not the folder itself)."""
+        prefix = folder.rstrip("/") + "/"
+        return [p for p in self.entries if p.startswith(prefix)]
+
+    def total_size(self) -> int:
+        return sum(e.size for e in self.entries.values() if e.kind == "file")
+
+    def stats(self) -> dict[str, int]:
+        counts = {"files": 0, "dirs": 0, "symlinks": 0}
+        for entry in self.entries.values():
+            counts[{"file": "files", "dir": "dirs", "symlink": "symlinks"}[entry.kind]] += 1
+        counts["bytes"] = self.total_size()
+        counts["unreadable"] = len(self.unreadable)
+        return counts
+
+    # -- deriving a new snapshot -----------------------------------------------------------------
+    def apply(self, upserts: Iterable[Entry], removals: Iterable[str]) -> tuple["Snapshot", list[Change]]:
+        """A new snapshot with ``upserts`` set and ``removals`` (and everything below them) gone.
+
+        Returns the changes actually made; when there are none the same snapshot comes back.
+        """
+        entries = dict(self.entries)
+        changes: list[Change] = []
+        for path in removals:
+            if path in entries:
+                removed = entries.pop(path)
+                changes.append(Change("removed", path))
+                if removed.kind == "dir":
+                    prefix = path + "/"
+                    for sub in [p for p in entries if p.startswith(prefix)]:
+                        del entries[sub]
+                        changes.append(Change("removed", sub))
+        for entry in upserts:
+            old = entries.get(entry.path)
+            if old == entry:
+                continue
+            entries[entry.path] = entry
+            changes.append(Change("added" if old is None else "modified", entry.path))
+        if not changes:
+            return self, []
+        return Snapshot(entries, self.generation + 1, self.unreadable, self.complete), changes
+
+    def diff(self, other: "Snapshot") -> list[Change]:
+        """Changes that turn ``self`` into ``other``."""
+        changes = [Change("removed", p) for p in self.entries if p not in other.entries]
+        for path, entry in other.entries.items():
+            old = self.entries.get(path)
+            if old is None:
+                changes.append(Change("added", path))
+            elif old != entry:
+                changes.append(Change("modified", path))
+        return changes

@@ -1,0 +1,1 @@
+"""Text documents: encodings, line endings, exact round trips, positions and diffs."""

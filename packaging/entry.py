@@ -1,0 +1,5 @@
+"""Entry point of the frozen (PyInstaller) build."""
+
+from marie.cli import main
+
+raise SystemExit(main())
