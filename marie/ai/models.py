@@ -162,11 +162,12 @@ def _slug(name: str) -> str:
 
 def add_model(path: Path | str, model_id: str | None = None) -> ModelEntry:
     """Register a GGUF file by path (it stays where it is). Refuses unreadable or truncated files."""
-    path = Path(path).expanduser().resolve()
+    # absolute(), not resolve(): a symlink keeps its own name (the user's choice of name).
+    path = Path(path).expanduser().absolute()
     if not path.is_file():
         raise ModelMissing(f"{path} does not exist or is not a file")
     try:
-        info = read_info(path)
+        read_info(path)  # refuse a truncated or foreign file now, not when it is first used
     except GGUFError as exc:
         raise ModelLoadError(str(exc)) from exc
     entries = _read_registry()
@@ -179,7 +180,6 @@ def add_model(path: Path | str, model_id: str | None = None) -> ModelEntry:
         while f"{base}-{n}" in taken:
             n += 1
         model_id = f"{base}-{n}"
-    del info
     entry = ModelEntry(model_id, str(path), time.time())
     _write_registry(entries + [entry])
     return entry

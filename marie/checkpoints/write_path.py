@@ -33,6 +33,9 @@ class FileChange:
     ``content`` None means delete. ``rename_from`` set means move that file to ``path`` (with
     ``content`` None the bytes move unchanged; with content they are replaced too).
     ``mode`` sets permission bits (None keeps the existing ones, or the default for new files).
+    ``link`` set makes ``path`` a symbolic link with that text. ``exact`` replaces whatever is at
+    ``path`` (a symlink there is replaced, not written through): checkpoint restore uses it.
+    ``chmod_only`` changes only the permission bits (the content and mtime stay).
     """
 
     path: str
@@ -40,6 +43,9 @@ class FileChange:
     rename_from: str | None = None
     mode: int | None = None
     delete: bool = False
+    link: str | None = None
+    exact: bool = False
+    chmod_only: bool = False
 
     @classmethod
     def write(cls, path: str, content: bytes, mode: int | None = None) -> "FileChange":
@@ -52,6 +58,14 @@ class FileChange:
     @classmethod
     def move(cls, src: str, dst: str, content: bytes | None = None) -> "FileChange":
         return cls(dst, content, src)
+
+    @classmethod
+    def symlink(cls, path: str, target: str) -> "FileChange":
+        return cls(path, None, None, None, False, target, True)
+
+    @classmethod
+    def chmod(cls, path: str, mode: int) -> "FileChange":
+        return cls(path, None, None, mode, False, None, False, True)
 
     def touched(self) -> list[str]:
         return [p for p in (self.rename_from, self.path) if p]
@@ -94,12 +108,51 @@ def _put_back(before: _Before) -> None:
             before.path.unlink()
         return
     if before.link is not None:
-        with contextlib.suppress(FileNotFoundError):
-            before.path.unlink()
-        os.symlink(before.link, before.path)
+        _replace_with_link(before.path, before.link)
         return
     before.path.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_bytes(before.path, before.data or b"", before.mode)
+    if before.path.is_symlink():
+        _replace_link_with_file(before.path, before.data or b"", before.mode)
+    else:
+        atomic.write_bytes(before.path, before.data or b"", before.mode)
+
+
+def _replace_with_link(target: Path, text: str) -> None:
+    """Make ``target`` a symlink to ``text`` atomically (a temp link renamed over it)."""
+    tmp = target.parent / f"{atomic.TEMP_PREFIX}{os.getpid()}-{target.name}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(text, tmp)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    atomic.fsync_dir(target.parent)
+
+
+def _replace_link_with_file(target: Path, data: bytes, mode: int | None) -> None:
+    """Like ``atomic.write_bytes`` but the symlink at ``target`` is replaced, never followed."""
+    import tempfile
+
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, name = tempfile.mkstemp(prefix=atomic.TEMP_PREFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(name, mode)
+        os.replace(name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    atomic.fsync_dir(target.parent)
 
 
 class WritePath:
@@ -153,13 +206,24 @@ class WritePath:
             atomic.delete(source)
             result.deleted.append(change.rename_from)
             result.written.append(change.path)
+        elif change.link is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _replace_with_link(target, change.link)
+            result.written.append(change.path)
+        elif change.chmod_only:
+            os.chmod(target, change.mode if change.mode is not None else 0o644)
+            result.written.append(change.path)
         elif change.delete:
             if os.path.lexists(target):
                 atomic.delete(target)
             result.deleted.append(change.path)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            atomic.write_bytes(target, change.content or b"", change.mode)
+            if change.exact and os.path.islink(target):
+                # Restore puts back a regular file where a link now is: replace the link itself.
+                _replace_link_with_file(target, change.content or b"", change.mode)
+            else:
+                atomic.write_bytes(target, change.content or b"", change.mode)
             result.written.append(change.path)
 
     def _record(self, result: WriteResult, source: str) -> None:

@@ -9,7 +9,7 @@ changes (the watcher calls it). Any thread may call the methods (the cache is gu
 
 from __future__ import annotations
 
-import os
+import re
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -19,6 +19,32 @@ import pathspec
 IGNORE_FILES = (".gitignore", ".ignore")  # later files win within one folder (as in ripgrep)
 ALWAYS_SKIPPED = frozenset({".git"})
 _GLOB_CHARS = set("*?[]!/\\")
+
+
+class Rules:
+    """The compiled rules of one folder. ``decide(sub)`` -> True (ignore), False (re-include), None.
+
+    One combined regex of all patterns answers "does any rule match?" first, so the common case
+    (nothing matches) costs one regex search instead of one per pattern.
+    """
+
+    __slots__ = ("spec", "_any")
+
+    def __init__(self, lines: list[str]) -> None:
+        self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        parts = [p.regex.pattern.replace("(?P<ps_d>", "(") for p in self.spec.patterns
+                 if p.include is not None and getattr(p, "regex", None) is not None]
+        try:
+            self._any = re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
+        except re.error:
+            self._any = None  # fall back to asking pathspec pattern by pattern
+        if not parts:
+            self._any = re.compile(r"(?!)")
+
+    def decide(self, sub: str) -> bool | None:
+        if self._any is not None and self._any.search(sub) is None:
+            return None
+        return self.spec.check_file(sub).include
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -48,12 +74,12 @@ class IgnoreMatcher:
                 patterns.append(item)
         self.excluded_names = frozenset(names)
         self._extra = pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
-        self._specs: dict[str, pathspec.GitIgnoreSpec | None] = {}
+        self._specs: dict[str, Rules | None] = {}
         self._dir_cache: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     # -- rules per folder ------------------------------------------------------------------------
-    def _load(self, folder: str) -> pathspec.GitIgnoreSpec | None:
+    def _load(self, folder: str) -> Rules | None:
         base = self.root / folder if folder else self.root
         lines: list[str] = []
         if not folder:
@@ -61,15 +87,18 @@ class IgnoreMatcher:
         for name in IGNORE_FILES:
             lines += _read_lines(base / name)
         lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+        return Rules(lines) if lines else None
 
-    def spec(self, folder: str) -> pathspec.GitIgnoreSpec | None:
-        """The parsed rules of ``folder`` ("" = root), or None when it has none."""
+    def spec(self, folder: str, has_files: bool = True) -> Rules | None:
+        """The parsed rules of ``folder`` ("" = root), or None when it has none.
+
+        ``has_files=False`` (the walker saw no ignore file in its listing) skips reading the disk.
+        """
         try:
             return self._specs[folder]
         except KeyError:
             pass
-        spec = self._load(folder)
+        spec = self._load(folder) if has_files or not folder else None
         with self._lock:
             self._specs[folder] = spec
         return spec
@@ -89,26 +118,38 @@ class IgnoreMatcher:
         return name in IGNORE_FILES or rel == ".git/info/exclude"
 
     # -- decisions -------------------------------------------------------------------------------
-    def ignored_here(self, rel: str, is_dir: bool) -> bool:
-        """Whether ``rel`` itself is ignored, assuming its parent folder is not (the walker's check)."""
-        name = rel.rsplit("/", 1)[-1]
+    def chain(self, folder: str, parent_chain: tuple = (), has_files: bool = True) -> tuple:
+        """The rules that apply inside ``folder``, deepest first, as ``(prefix_len, spec)`` pairs.
+
+        The walker extends its parent's chain folder by folder so each entry costs only the rules
+        that exist (most folders have none).
+        """
+        spec = self.spec(folder, has_files)
+        if spec is None:
+            return parent_chain
+        return ((len(folder) + 1 if folder else 0, spec),) + parent_chain
+
+    def decide(self, rel: str, name: str, is_dir: bool, chain: tuple) -> bool:
+        """Whether ``rel`` is ignored given the rule ``chain`` of its folder (parent not ignored)."""
         if name in self.excluded_names:
             return True
         probe = rel + "/" if is_dir else rel
         if self._extra is not None and self._extra.match_file(probe):
             return True
         # Deepest rules first: the first folder whose rules decide (ignore or re-include) wins.
-        parts = rel.split("/")
-        for depth in range(len(parts) - 1, -1, -1):
-            folder = "/".join(parts[:depth])
-            spec = self.spec(folder)
-            if spec is None:
-                continue
-            sub = "/".join(parts[depth:]) + ("/" if is_dir else "")
-            decision = spec.check_file(sub).include
+        for cut, spec in chain:
+            decision = spec.decide(probe[cut:])
             if decision is not None:
-                return bool(decision)
+                return decision
         return False
+
+    def ignored_here(self, rel: str, is_dir: bool) -> bool:
+        """Whether ``rel`` itself is ignored, assuming its parent folder is not."""
+        parts = rel.split("/")
+        chain: tuple = ()
+        for depth in range(len(parts)):
+            chain = self.chain("/".join(parts[:depth]), chain)
+        return self.decide(rel, parts[-1], is_dir, chain)
 
     def is_ignored(self, rel_posix: str, is_dir: bool = False) -> bool:
         """Whether the index skips ``rel_posix`` (also true when any parent folder is skipped)."""
@@ -138,6 +179,3 @@ def matcher_for(root: Path | str, settings=None) -> IgnoreMatcher:
                 pass
     return IgnoreMatcher(root, extra)
 
-
-def path_text(rel: str) -> str:
-    return os.fsdecode(os.fsencode(rel))

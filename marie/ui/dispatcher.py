@@ -34,5 +34,16 @@ class QtDispatcher(QObject):
     def _run(self, fn: Callable[..., Any], args: tuple) -> None:
         try:
             fn(*args)
+        except RuntimeError as exc:
+            # A result arriving for a view that was closed meanwhile is a normal race, not a bug.
+            if "already deleted" in str(exc):
+                log.debug("callback for a deleted view dropped: %s", exc)
+            else:
+                log.exception("callback %s posted to the GUI thread failed", _name(fn))
         except Exception:  # one failing callback must not break the event loop
-            log.exception("callback %r posted to the GUI thread failed", fn)
+            log.exception("callback %s posted to the GUI thread failed", _name(fn))
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    # Never repr() the callable: a bound method of a deleted Qt object raises on repr.
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"

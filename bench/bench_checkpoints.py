@@ -1,0 +1,89 @@
+"""Checkpoint benchmarks on the standard tree: first checkpoint, no-op and incremental checkpoints
+(1 and 100 changed files; goal <= 50 ms at 100k files), restore of 100 files against writing the same
+100 files directly with ``marie.core.atomic`` (goal <= 2x), and the store size.
+
+Peers measured in the same run: a bare ``os.walk`` + ``lstat`` of the tree (the least any stat-based
+change check can cost) and direct atomic writes. The corpus is hard-link copied into the scratch
+folder and changed only through atomic writes (new inodes), so the shared cached corpus stays intact.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+
+def _timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - started, value
+
+
+def _walk_lstat(root: Path) -> int:
+    n = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in files:
+            os.lstat(os.path.join(folder, name))
+            n += 1
+    return n
+
+
+def run(ctx) -> dict:
+    os.environ["MARIE_HOME"] = str(ctx.scratch / "home")
+    from marie.app import App
+    from marie.core import atomic
+
+    corpus = ctx.corpus(git=False)
+    root = ctx.scratch / "ws"
+    subprocess.run(["cp", "-al", str(corpus), str(root)], check=True)
+    all_files = [p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts]
+    corpus_bytes = sum(p.stat().st_size for p in all_files)
+    out: dict = {"files_on_disk": len(all_files), "corpus_bytes": corpus_bytes}
+
+    # The stat cache ignores files modified in the last 2 s ("racy"): age the copy's mtimes first.
+    old = time.time_ns() - 60_000_000_000
+    app = App(root)
+    cps = app.checkpoints
+    out["first_checkpoint_s"], first = _timed(cps.create, label="first")
+    items = cps.items(first)
+    files = [root / rel for rel, item in sorted(items.items()) if item.kind == "f"]
+    out["checkpointed_files"] = len(items)
+    out["store_bytes"] = cps.store_size()
+    out["store_vs_corpus"] = round(out["store_bytes"] / max(1, corpus_bytes), 3)
+    out["noop_checkpoint_s"], _ = _timed(cps.create, label="unchanged")
+    walk_s, _ = _timed(_walk_lstat, root)
+    out["peer_walk_lstat_s"] = walk_s
+
+    def change(n: int, tag: str) -> list[Path]:
+        chosen = files[:: max(1, len(files) // n)][:n]
+        for p in chosen:
+            atomic.write_bytes(p, p.read_bytes() + f"\n# {tag}\n".encode())
+            os.utime(p, ns=(old, old + hash(tag) % 1000))
+        return chosen
+
+    change(1, "one")
+    out["incremental_1_file_s"], _ = _timed(cps.create, label="one file")
+    touched = change(100, "hundred")
+    base = cps.create(label="hundred files")
+    out["incremental_100_files_s"] = None
+    change(100, "hundred-2")
+    out["incremental_100_files_s"], _ = _timed(cps.create, label="hundred again")
+    out["incremental_vs_walk"] = round(out["incremental_1_file_s"] / walk_s, 2)
+
+    # Restore 100 files (the "hundred files" state) vs writing those 100 contents directly.
+    wanted = {p: cps.store.get(cps.items(base)[p.relative_to(root).as_posix()].ref) for p in touched}
+    out["restore_100_files_s"], result = _timed(cps.restore, base)
+    out["restore_written"] = len(result.written)
+    out["restore_store_bytes_after"] = cps.store_size()
+    change(100, "hundred-3")
+    direct_s, _ = _timed(lambda: [atomic.write_bytes(p, data) for p, data in wanted.items()])
+    out["peer_direct_write_100_s"] = direct_s
+    out["restore_vs_direct"] = round(out["restore_100_files_s"] / direct_s, 2)
+    out["verify_s"], problems = _timed(cps.verify)
+    out["verify_problems"] = len(problems)
+    out["gc_s"], _ = _timed(cps.gc)
+    app.close()
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}

@@ -1,0 +1,230 @@
+"""Editor figures: opening 8 MiB and 100 MiB files (time to editable and the longest GUI stall,
+measured by a 2 ms QTimer heartbeat) against a bare ScintillaEdit given the same text, and
+keystroke-to-repaint in a 100,000-line Python file against a bare ScintillaEdit with the same lexer.
+
+Goals (from the issue): no stall over 50 ms opening 8 MiB; keystroke-to-repaint <= 1.5x bare.
+Run: ``.venv/bin/python bench/run.py --only editor --out /tmp/b.json`` (offscreen when no display).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _app():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([])
+
+
+def _python_text(target_bytes: int) -> str:
+    block = ("class Item{n}(Base):\n"
+             "    \"\"\"Docstring for item {n}.\"\"\"\n\n"
+             "    def method(self, value: int = {n}) -> int:\n"
+             "        # a comment with words\n"
+             "        total = [v * 2 for v in range(value) if v % 3]\n"
+             "        return sum(total) + len('text {n}')\n\n")
+    parts, size, n = [], 0, 0
+    while size < target_bytes:
+        piece = block.format(n=n)
+        parts.append(piece)
+        size += len(piece)
+        n += 1
+    return "".join(parts)
+
+
+class Heartbeat:
+    """A 2 ms timer; the longest gap between its ticks is the longest time the GUI thread was busy."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(2)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0.0
+        self.longest = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self.longest = 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        self._tick()
+        self.timer.stop()
+        return self.longest
+
+
+def _open_figures(path: Path) -> dict:
+    """Open with EditorView; then the bare peer: read, decode, setText on a plain ScintillaEdit."""
+    from PySide6.QtCore import QTimer
+    from pyside6_scintilla import ScintillaEdit
+
+    from marie.ui.editor.view import EditorView
+
+    app = _app()
+    beat = Heartbeat()
+    state: dict = {}
+
+    def do_open() -> None:
+        state["t0"] = time.perf_counter()
+        view = EditorView.open(path)
+        view.resize(900, 700)
+        view.show()
+        state["view"] = view
+        state["returned"] = time.perf_counter() - state["t0"]
+
+    beat.start()
+    QTimer.singleShot(0, do_open)
+    deadline = time.perf_counter() + 120
+    while ("view" not in state or state["view"].loading) and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.0005)
+    loaded = time.perf_counter() - state["t0"]
+    # one more paint so "editable" means visible too
+    state["view"].sci.viewport().repaint()
+    editable = time.perf_counter() - state["t0"]
+    stall = beat.stop()
+    view = state["view"]
+    figures = {"marie_open_returned_s": round(state["returned"], 4), "marie_loaded_s": round(loaded, 4),
+               "marie_editable_s": round(editable, 4), "marie_longest_stall_ms": round(stall * 1000, 1),
+               "large_file_mode": view.large_file_mode}
+    view.close()
+    view.deleteLater()
+    app.processEvents()
+
+    t0 = time.perf_counter()
+    bare = ScintillaEdit()
+    bare.setCodePage(65001)
+    text = path.read_bytes().decode("utf-8")
+    bare.setText(text)
+    bare.resize(900, 700)
+    bare.show()
+    bare.viewport().repaint()
+    bare_s = time.perf_counter() - t0
+    figures["bare_open_s"] = round(bare_s, 4)           # all on the GUI thread: its stall = its time
+    figures["open_ratio"] = round(editable / bare_s, 2) if bare_s else None
+    bare.close()
+    bare.deleteLater()
+    app.processEvents()
+    return figures
+
+
+def _keystroke_figures(path: Path, keys: int = 60) -> dict:
+    """Median time from a key press to a finished repaint, caret in the middle of the file."""
+    import lexilla
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from pyside6_scintilla import ScintillaEdit
+
+    from marie.ui.editor import lexers
+    from marie.ui.editor.view import EditorView
+
+    app = _app()
+    view = EditorView.open(path)
+    view.resize(900, 700)
+    view.show()
+    while view.loading:
+        app.processEvents()
+        time.sleep(0.001)
+    bare = ScintillaEdit()
+    bare.setCodePage(65001)
+    bare.setText(path.read_text())
+    lexer = lexilla.create_lexer("python")
+    bare.setILexer(lexer.detach())
+    bare.setKeyWords(0, lexers.PY_KW)
+    bare.resize(900, 700)
+    bare.show()
+
+    def measure(sci, goto) -> float:
+        goto()
+        sci.setFocus(True)
+        for _ in range(5):
+            app.processEvents()
+        sci.viewport().repaint()
+        samples = []
+        for i in range(keys):
+            key = Qt.Key.Key_A if i % 4 else Qt.Key.Key_Return
+            t0 = time.perf_counter()
+            QTest.keyClick(sci, key)
+            sci.viewport().repaint()     # synchronous paint of what the keystroke changed
+            samples.append(time.perf_counter() - t0)
+            app.processEvents()
+        return statistics.median(samples)
+
+    mid = bare.lineCount() // 2
+    marie = measure(view.sci, lambda: view.goto(mid, 9))
+
+    def bare_goto() -> None:
+        bare.gotoLine(mid - 1)
+        bare.setFirstVisibleLine(mid - 10)
+        bare.gotoPos(bare.positionFromLine(mid - 1) + 8)
+
+    peer = measure(bare, bare_goto)
+    figures = {"lines": bare.lineCount(), "marie_keystroke_ms": round(marie * 1000, 3),
+               "bare_keystroke_ms": round(peer * 1000, 3),
+               "keystroke_ratio": round(marie / peer, 2) if peer else None}
+    view.close()
+    bare.close()
+    view.deleteLater()
+    bare.deleteLater()
+    app.processEvents()
+    return figures
+
+
+def _warm_up(scratch: Path) -> None:
+    """Create and paint one small editor first: font loading and the first widget polish are
+    one-off costs of the process, not of opening a file."""
+    from marie.ui.editor.view import EditorView
+
+    small = scratch / "warm.py"
+    small.write_text("def warm():\n    return 1\n")
+    view = EditorView.open(small)
+    view.show()
+    view.sci.viewport().repaint()
+    _app().processEvents()
+    view.close()
+    view.deleteLater()
+    _app().processEvents()
+
+
+def run(ctx) -> dict:
+    _app()
+    scratch = Path(ctx.scratch)
+    results: dict = {}
+    _warm_up(scratch)
+    eight = scratch / "eight.py"
+    eight.write_text(_python_text(8 * 2**20))
+    results["open_8MiB"] = _open_figures(eight)
+    big = scratch / "hundred.log"
+    big.write_text(_python_text(100 * 2**20))
+    results["open_100MiB"] = _open_figures(big)
+    big.unlink()
+    lines = scratch / "lines100k.py"
+    text = _python_text(1)
+    block = text
+    lines.write_text(block * (100_000 // block.count("\n") + 1))
+    results["keystroke_100k_lines"] = _keystroke_figures(lines)
+    results["goals"] = {"open_8MiB_stall_ms_max": 50, "keystroke_ratio_max": 1.5}
+    return results
+
+
+if __name__ == "__main__":
+    import json
+    import tempfile
+    from types import SimpleNamespace
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(json.dumps(run(SimpleNamespace(scratch=tmp)), indent=2))

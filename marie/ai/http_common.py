@@ -1,0 +1,100 @@
+"""Shared pieces of the HTTP providers: SSE parsing, status-code -> structured error, the producer thread."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Callable, Iterator
+
+import httpx
+
+from marie.ai import errors
+from marie.ai.keys import redact
+from marie.ai.provider import Stream
+
+
+def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """Server-sent events from text lines: yields (event name or "", data)."""
+    event, data = "", []
+    for line in lines:
+        if line == "":
+            if data:
+                yield event, "\n".join(data)
+            event, data = "", []
+            continue
+        if line.startswith(":"):
+            continue  # comment / keep-alive
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            event = value
+        elif field == "data":
+            data.append(value)
+    if data:
+        yield event, "\n".join(data)
+
+
+def parse_json(data: str, what: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise errors.BadResponse(f"{what} sent a malformed event (not JSON): {data[:80]!r}") from None
+
+
+def error_for_status(status: int, body: str, what: str, provider: str, retry_after: str | None = None,
+                     key: str | None = None) -> errors.AIError:
+    """Map an HTTP failure to the structured error a user understands."""
+    detail = ""
+    try:
+        payload = json.loads(body)
+        err = payload.get("error", payload) if isinstance(payload, dict) else {}
+        if isinstance(err, dict):
+            detail = str(err.get("message") or err.get("type") or "")
+        elif isinstance(err, str):
+            detail = err
+    except ValueError:
+        detail = body.strip()[:200]
+    detail = redact(detail, key)
+    suffix = f": {detail}" if detail else ""
+    if status in (401, 403):
+        return errors.AuthError(f"{what} refused the API key (HTTP {status}){suffix}. Check the key for "
+                                f"{provider!r}.", provider=provider, status=status)
+    if status == 429 or status == 529:
+        try:
+            after = float(retry_after) if retry_after else None
+        except ValueError:
+            after = None
+        wait = f" Retry after {after:.0f} s." if after else ""
+        return errors.RateLimited(f"{what} is rate-limiting or overloaded (HTTP {status}){suffix}.{wait}",
+                                  provider=provider, status=status, retry_after=after)
+    if status == 404:
+        return errors.ModelMissing(f"{what} does not know this model or endpoint (HTTP 404){suffix}",
+                                   provider=provider, status=status)
+    low = detail.lower()
+    if status in (400, 413, 422) and ("context" in low or "too long" in low or "maximum" in low and "token" in low):
+        return errors.ContextTooLong(f"The prompt is too long for this model{suffix}", provider=provider, status=status)
+    if status >= 500:
+        return errors.ServerDown(f"{what} failed on its side (HTTP {status}){suffix}. Try again later.",
+                                 provider=provider, status=status)
+    return errors.AIError(f"{what} rejected the request (HTTP {status}){suffix}", provider=provider, status=status)
+
+
+def connect_error(exc: Exception, what: str, url: str, provider: str) -> errors.AIError:
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.ServerDown(f"{what} at {url} did not answer in time ({type(exc).__name__}).", provider=provider)
+    return errors.ServerDown(f"{what} at {url} cannot be reached ({type(exc).__name__}: {exc}). Is it running?",
+                             provider=provider)
+
+
+def start_producer(target: Callable[[Stream], None], stream: Stream, name: str) -> None:
+    """Run ``target(stream)`` on a daemon thread; it must end the stream (errors are forwarded)."""
+
+    def run() -> None:
+        try:
+            target(stream)
+        except BaseException as exc:  # forwarded to the consumer, which raises it on its own thread
+            stream.fail(exc)
+        finally:
+            stream.end()
+
+    threading.Thread(target=run, daemon=True, name=name).start()

@@ -1,0 +1,239 @@
+"""Reading the workspace into checkpoint items, cheaply.
+
+``capture`` walks the workspace with ``os.scandir`` (honouring ``marie.index.ignore.IgnoreMatcher``,
+the same rules as the index), and re-reads only files whose ``(size, mtime_ns, ino)`` changed since
+the last capture (the stat cache). A file modified within the last two seconds is hashed but not
+cached, because a second write in the same timestamp tick would otherwise go unnoticed ("racy git").
+Runs on whichever thread calls it (a worker, or the CLI's main thread).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from marie.core import atomic
+from marie.core.atomic import TEMP_PREFIX
+from marie.checkpoints.store import HASH_HEX, Item, ObjectStore, hash_bytes
+
+RACY_NS = 2_000_000_000
+CHUNK = 1 << 20
+
+
+class StatCache:
+    """rel path -> (size, mtime_ns, ino, hash), persisted with ``marshal`` next to the store."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.entries: dict[str, tuple[int, int, int, str]] = {}
+        self.dirty = False
+        try:
+            version, entries = marshal.loads(self.path.read_bytes())
+            if version == self.VERSION and isinstance(entries, dict):
+                self.entries = entries
+        except (OSError, ValueError, EOFError, TypeError):
+            self.entries = {}   # missing or damaged: start cold, it is only a cache
+
+    def save(self) -> None:
+        if self.dirty:
+            atomic.write_bytes(self.path, marshal.dumps((self.VERSION, self.entries)))
+            self.dirty = False
+
+    def keep_only(self, digests: set[str]) -> None:
+        """Forget entries whose object was garbage-collected (so they are re-read and stored again)."""
+        before = len(self.entries)
+        self.entries = {k: v for k, v in self.entries.items() if v[3] in digests}
+        self.dirty = self.dirty or len(self.entries) != before
+
+
+@dataclass
+class Capture:
+    items: dict[str, Item] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)          # pruned folders and ignored files
+    ignored_covered: list[str] = field(default_factory=list)  # ignored files included via ``paths``
+    absent: list[str] = field(default_factory=list)           # ``paths`` that did not exist
+    unreadable: list[str] = field(default_factory=list)       # "path: reason"
+    hashed: int = 0                                           # files actually read
+
+
+def _hash_large(path: str) -> str:
+    digest = hashlib.blake2b(digest_size=HASH_HEX // 2)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Capturer:
+    def __init__(self, root: Path, matcher, cache: StatCache, max_file_bytes: int) -> None:
+        self.root = str(root)
+        self.matcher = matcher
+        self.cache = cache
+        self.max_file_bytes = max_file_bytes
+
+    def capture(self, store: ObjectStore | None, paths: Iterable[str] = (), token=None) -> Capture:
+        """Walk the workspace. With ``store`` the contents are stored (not yet flushed); without it
+        only hashed (used for "diff against now")."""
+        out = Capture()
+        self._racy_limit = time.time_ns() - RACY_NS
+        stack = [""]
+        ignored_here = self.matcher.ignored_here
+        while stack:
+            prefix = stack.pop()
+            if token is not None:
+                token.check()
+            folder = os.path.join(self.root, prefix) if prefix else self.root
+            try:
+                entries = list(os.scandir(folder))
+            except OSError as exc:
+                out.unreadable.append(f"{prefix or '.'}: {exc.strerror}")
+                continue
+            for entry in entries:
+                if entry.name.startswith(TEMP_PREFIX):
+                    continue   # a half-written temp file of an interrupted atomic write, never content
+                rel = prefix + entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if ignored_here(rel, True):
+                            out.ignored.append(rel + "/")
+                        else:
+                            stack.append(rel + "/")
+                        continue
+                    if ignored_here(rel, False):
+                        out.ignored.append(rel)
+                        continue
+                    self._add(out, rel, entry.path, entry.stat(follow_symlinks=False), store)
+                except OSError as exc:
+                    out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+        for rel in paths:
+            if rel in out.items:
+                continue
+            full = os.path.join(self.root, *rel.split("/"))
+            try:
+                st = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                out.absent.append(rel)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            try:
+                if self._add(out, rel, full, st, store):
+                    out.ignored_covered.append(rel)
+            except OSError as exc:
+                out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+        return out
+
+    def _add(self, out: Capture, rel: str, full: str, st: os.stat_result, store: ObjectStore | None) -> bool:
+        mode = st.st_mode
+        if stat.S_ISLNK(mode):
+            out.items[rel] = Item("l", 0o777, os.readlink(full), 0)
+            return True
+        if not stat.S_ISREG(mode):
+            return False   # fifos, sockets, devices: nothing to keep
+        perm = stat.S_IMODE(mode)
+        size = st.st_size
+        cached = self.cache.entries.get(rel)
+        if cached is not None and cached[0] == size and cached[1] == st.st_mtime_ns and cached[2] == st.st_ino:
+            out.items[rel] = Item("f" if size <= self.max_file_bytes else "x", perm, cached[3], size)
+            return True
+        if size > self.max_file_bytes:
+            digest = _hash_large(full)
+            out.items[rel] = Item("x", perm, digest, size)
+        else:
+            with open(full, "rb") as handle:
+                data = handle.read()
+            size = len(data)
+            digest = hash_bytes(data)
+            if store is not None:
+                store.put(data, digest)
+            out.items[rel] = Item("f", perm, digest, size)
+        out.hashed += 1
+        # Only cache what is stored (a diff-only capture stores nothing) and not racy.
+        if (store is not None or size > self.max_file_bytes) and st.st_mtime_ns < self._racy_limit and size == st.st_size:
+            self.cache.entries[rel] = (size, st.st_mtime_ns, st.st_ino, digest)
+            self.cache.dirty = True
+        elif rel in self.cache.entries:
+            del self.cache.entries[rel]
+            self.cache.dirty = True
+        return True
+
+
+def build_trees(store: ObjectStore, items: dict[str, Item], memo: dict[tuple, str] | None = None) -> str:
+    """Store the folder trees of ``items`` and return the root tree hash.
+
+    ``memo`` maps a folder's listing (as a tuple) to its tree hash, so unchanged folders are not
+    serialised or written again within one process.
+    """
+    children: dict[str, list] = {"": []}
+    for rel, item in items.items():
+        parent, _, name = rel.rpartition("/")
+        bucket = children.get(parent)
+        if bucket is None:
+            bucket = children[parent] = []
+            # Make sure every ancestor folder is known so it gets a tree entry.
+            p = parent
+            while p:
+                up = p.rpartition("/")[0]
+                if up in children:
+                    break
+                children[up] = []
+                p = up
+        bucket.append((name, item.kind, item.mode, item.ref, item.size))
+    # Add sub-folder names to their parents.
+    subdirs: dict[str, list[str]] = {}
+    for folder in children:
+        if folder:
+            subdirs.setdefault(folder.rpartition("/")[0], []).append(folder)
+    hashes: dict[str, str] = {}
+    # Deepest folders first, so each parent can name its children's tree hashes.
+    order = sorted((f for f in children if f), key=lambda f: f.count("/"), reverse=True)
+    order.append("")
+    memo = memo if memo is not None else {}
+    if len(memo) > 200_000:
+        memo.clear()   # bound the memory of a long session
+    for folder in order:
+        listing = children[folder]
+        for sub in subdirs.get(folder, ()):
+            listing.append((sub.rpartition("/")[2], "d", 0, hashes[sub], 0))
+        listing.sort()
+        key = tuple(listing)
+        digest = memo.get(key)
+        if digest is None:
+            digest = store.put_tree([list(e) for e in listing])
+            memo[key] = digest
+        hashes[folder] = digest
+    return hashes[""]
+
+
+def ignored_prefixes(ignored: Iterable[str]) -> tuple[list[str], set[str]]:
+    """Split recorded ignored paths into folder prefixes (ending in "/") and single files."""
+    folders = [p for p in ignored if p.endswith("/")]
+    files = {p for p in ignored if not p.endswith("/")}
+    return folders, files
+
+
+def was_ignored(rel: str, folders: list[str], files: set[str]) -> bool:
+    return rel in files or any(rel.startswith(f) for f in folders)
+
+
+def remove_empty_parents(root: Path, rel: str, keep: set[str]) -> None:
+    """After a delete, remove folders left empty (never the root, never one in ``keep``)."""
+    parts = rel.split("/")[:-1]
+    while parts:
+        folder = "/".join(parts)
+        if folder in keep:
+            return
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.join(root, *parts))
+            parts.pop()
+            continue
+        return

@@ -1,0 +1,533 @@
+"""CheckpointService: create, list, diff, restore, verify, pin and collect checkpoints of a workspace.
+
+``app.checkpoints`` is built on first use. Every method does blocking file I/O: call it from a worker
+(``app.tasks.submit(..., worker="checkpoints")``) or the CLI, not from the GUI thread. Methods that
+change the store hold the store lock (``StoreLock``), so two MarieIDE processes on one workspace
+cannot corrupt it; threads of one process are serialised by the same lock.
+
+Restore is exact and undoable: a safety checkpoint is taken first; only files that differ are
+written (the rest keep their mtime); writes go through ``app.writes`` (atomic, all or nothing, writes
+before deletes) which announces ``files.written`` so open editors reload; ignored files the
+checkpoint did not cover and files that were ignored when it was taken are never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from marie.checkpoints.capture import (Capture, Capturer, StatCache, build_trees, ignored_prefixes,
+                                       remove_empty_parents, was_ignored)
+from marie.checkpoints.lock import StoreLock
+from marie.checkpoints.store import (CheckpointDamaged, CheckpointError, DamagedObject, Item, ObjectStore,
+                                     UnknownCheckpoint)
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS_CHANGED = "checkpoints.changed"   # the list changed (created, restored, pinned, collected)
+
+__all__ = ["CheckpointService", "CheckpointInfo", "FileDiff", "RestoreResult", "CheckpointError",
+           "CheckpointDamaged", "UnknownCheckpoint"]
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    id: str
+    created: float            # seconds since the epoch
+    label: str
+    note: str
+    auto: bool
+    pinned: bool
+    files_changed: int        # added + modified + deleted compared with the previous checkpoint
+    files: int = 0
+    restore_of: str | None = None   # set on the safety checkpoint a restore takes
+
+    @property
+    def when(self) -> str:
+        return _dt.datetime.fromtimestamp(self.created).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One file that differs. ``status``: "added" | "deleted" | "modified" | "mode" | "type".
+
+    ``old`` is the content in the checkpoint, ``new`` in the other one (or on disk now); None when
+    absent, a symlink's text as bytes for links, and None for a file over the size cap.
+    """
+
+    path: str
+    status: str
+    old: bytes | None
+    new: bytes | None
+    old_mode: int | None = None
+    new_mode: int | None = None
+    note: str = ""
+
+
+@dataclass
+class RestoreResult:
+    safety_checkpoint_id: str | None
+    written: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # "path: why"
+
+
+def _new_id(previous: str | None) -> str:
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1e6) % 1_000_000:06d}"
+    if previous and stamp <= previous:
+        # Same microsecond or a clock step back: keep ids strictly increasing (they sort by time).
+        head, _, micro = previous.rpartition("-")
+        stamp = f"{head}-{int(micro) + 1:06d}"
+    return stamp
+
+
+def _matches(rel: str, selection: list[str]) -> bool:
+    return any(rel == s or rel.startswith(s.rstrip("/") + "/") for s in selection)
+
+
+class CheckpointService:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.root = Path(app.root)
+        self.base = Path(app.data_dir) / "checkpoints"
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.store = ObjectStore(self.base)
+        self.lock = StoreLock(self.base / "lock")
+        self._cache: StatCache | None = None
+        self._memo: dict[tuple, str] = {}
+        self._flat: dict[str, dict[str, Item]] = {}     # root tree hash -> items (small LRU)
+        self._created_since_gc = 0
+        self._mutex = threading.RLock()
+        self._gc_seen = self._gc_generation()
+
+    # -- settings -------------------------------------------------------------------------------
+    def _setting(self, key: str, default: Any) -> Any:
+        try:
+            return self.app.settings.get(f"checkpoints.{key}")
+        except KeyError:
+            return default
+
+    def _matcher(self):
+        from marie.index.ignore import matcher_for
+
+        return matcher_for(self.root, self.app.settings)
+
+    def _capturer(self) -> Capturer:
+        if self._cache is None:
+            self._cache = StatCache(self.base / "statcache")
+        return Capturer(self.root, self._matcher(), self._cache, int(self._setting("max_file_bytes", 20 << 20)))
+
+    def _items(self, root: str) -> dict[str, Item]:
+        items = self._flat.get(root)
+        if items is None:
+            items = self.store.flatten(root)
+            self._remember(root, items)
+        return items
+
+    def _remember(self, root: str, items: dict[str, Item]) -> None:
+        self._flat[root] = items
+        while len(self._flat) > 3:
+            self._flat.pop(next(iter(self._flat)))
+
+    # -- create ---------------------------------------------------------------------------------
+    def create(self, label: str = "", paths: Iterable[str] | None = None, auto: bool = False, note: str = "",
+               *, token: Any = None, _extra: dict | None = None) -> str:
+        """Checkpoint the whole workspace (plus the ignored files in ``paths``); returns its id.
+
+        Worker thread. Only files whose stat data changed are read again. ``paths`` are the files an
+        operation is about to touch: they are included even when ignored, and a path that does not
+        exist is recorded as absent (so a restore removes a file the operation created).
+        """
+        with self._mutex, self.lock.held():
+            capturer = self._capturer()
+            self._check_gc_generation()
+            ids = self.store.manifest_ids()
+            previous = None
+            if ids:
+                try:
+                    previous = self.store.read_manifest(ids[-1])
+                except CheckpointError:
+                    previous = None   # counted against nothing; verify reports the damage
+            try:
+                cap = capturer.capture(self.store, list(paths or ()), token=token)
+                root = build_trees(self.store, cap.items, self._memo)
+                self.store.flush()   # objects durable before the manifest that names them
+            except BaseException:
+                self.store.discard_pending()
+                raise
+            changed = self._count_changes(previous, cap.items)
+            cid = _new_id(ids[-1] if ids else None)
+            record = {
+                "id": cid, "created": time.time(), "label": label, "note": note, "auto": bool(auto),
+                "pinned": False, "root": root, "files": len(cap.items), "files_changed": changed,
+                "parent": previous["id"] if previous else None, "ignored": cap.ignored,
+                "ignored_covered": cap.ignored_covered, "absent": cap.absent, "unreadable": cap.unreadable,
+            }
+            if _extra:
+                record.update(_extra)
+            self.store.write_manifest(record)
+            self._remember(root, cap.items)
+            capturer.cache.save()
+            self._created_since_gc += 1
+            self._apply_retention(ids + [cid])
+            gc_every = int(self._setting("gc_every", 50))
+            if gc_every and self._created_since_gc >= gc_every:
+                self.gc()
+            self._changed()
+            return cid
+
+    def _gc_generation(self) -> str:
+        try:
+            return (self.base / "gc-generation").read_text()
+        except OSError:
+            return ""
+
+    def _check_gc_generation(self) -> None:
+        """Another process may have collected objects our in-memory caches still name: forget them."""
+        generation = self._gc_generation()
+        if generation != self._gc_seen:
+            self._gc_seen = generation
+            self._memo.clear()
+            self._flat.clear()
+            self._cache = None
+
+    def _count_changes(self, previous: dict | None, items: dict[str, Item]) -> int:
+        if previous is None:
+            return len(items)
+        try:
+            old = self._items(previous["root"])
+        except CheckpointError:
+            return len(items)
+        if old is items:
+            return 0
+        changed = sum(1 for rel, item in items.items() if old.get(rel) != item)
+        return changed + sum(1 for rel in old if rel not in items)
+
+    # -- reading --------------------------------------------------------------------------------
+    def _info(self, record: dict) -> CheckpointInfo:
+        return CheckpointInfo(record["id"], record.get("created", 0.0), record.get("label", ""),
+                              record.get("note", ""), bool(record.get("auto")), bool(record.get("pinned")),
+                              int(record.get("files_changed", 0)), int(record.get("files", 0)),
+                              record.get("restore_of"))
+
+    def list(self) -> list[CheckpointInfo]:
+        """Every checkpoint, newest first. Any thread (reads small JSON files)."""
+        out = []
+        for cid in reversed(self.store.manifest_ids()):
+            try:
+                out.append(self._info(self.store.read_manifest(cid)))
+            except CheckpointError as exc:
+                out.append(CheckpointInfo(cid, 0.0, f"(damaged: {exc})", "", False, False, 0))
+        return out
+
+    def resolve(self, ref: str) -> str:
+        """A full id from an id, a unique prefix or suffix of one, or "latest"."""
+        ids = self.store.manifest_ids()
+        if ref in ids:
+            return ref
+        if ref in ("latest", "last", "HEAD") and ids:
+            return ids[-1]
+        hits = [i for i in ids if i.startswith(ref) or i.endswith(ref)]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise UnknownCheckpoint(f"no checkpoint {ref!r} (see `marie checkpoint list`)")
+        raise UnknownCheckpoint(f"{ref!r} matches {len(hits)} checkpoints; give more of the id")
+
+    def info(self, cid: str) -> CheckpointInfo:
+        return self._info(self.store.read_manifest(self.resolve(cid)))
+
+    def items(self, cid: str) -> dict[str, Item]:
+        """The files of a checkpoint; raises ``CheckpointDamaged`` when its trees are damaged."""
+        record = self.store.read_manifest(self.resolve(cid))
+        try:
+            return self._items(record["root"])
+        except DamagedObject as exc:
+            raise CheckpointDamaged(f"checkpoint {record['id']} is damaged ({exc}); run `marie checkpoint verify`") from None
+
+    # -- diff -----------------------------------------------------------------------------------
+    def _now(self, extra: Iterable[str] = ()) -> Capture:
+        with self._mutex:
+            return self._capturer().capture(None, list(extra))
+
+    def _content(self, item: Item | None, rel: str, on_disk: bool) -> bytes | None:
+        if item is None or item.kind == "x":
+            return None
+        if item.kind == "l":
+            return os.fsencode(item.ref)
+        if on_disk:
+            try:
+                return (self.root / rel).read_bytes()
+            except OSError:
+                return None
+        try:
+            return self.store.get(item.ref)
+        except DamagedObject:
+            return None
+
+    def diff(self, cid: str, other: str | None = None) -> list[FileDiff]:
+        """Files that differ between checkpoint ``cid`` and ``other`` (default: the disk now). Worker."""
+        record = self.store.read_manifest(self.resolve(cid))
+        old = self.items(record["id"])
+        if other is None:
+            now = self._now(record.get("ignored_covered", []))
+            new, on_disk = now.items, True
+            folders, files = ignored_prefixes(record.get("ignored", []))
+        else:
+            new, on_disk = self.items(other), False
+            folders, files = [], set()
+        out: list[FileDiff] = []
+        for rel in sorted(set(old) | set(new)):
+            a, b = old.get(rel), new.get(rel)
+            if a == b or (a is not None and b is not None and a.kind == b.kind and a.ref == b.ref and a.mode == b.mode):
+                continue
+            if a is None and was_ignored(rel, folders, files):
+                continue   # ignored when the checkpoint was taken: not part of what it covers
+            if a is None:
+                status = "added"
+            elif b is None:
+                status = "deleted"
+            elif a.kind != b.kind and "x" not in (a.kind, b.kind):
+                status = "type"
+            elif a.ref == b.ref:
+                status = "mode"
+            else:
+                status = "modified"
+            note = "larger than the size cap: content not stored" if "x" in (a and a.kind, b and b.kind) else ""
+            out.append(FileDiff(rel, status, self._content(a, rel, False), self._content(b, rel, on_disk),
+                                a.mode if a else None, b.mode if b else None, note))
+        return out
+
+    # -- restore --------------------------------------------------------------------------------
+    def restore(self, cid: str, paths: Iterable[str] | None = None) -> RestoreResult:
+        """Put the workspace (or only ``paths``: files or folders) back as checkpoint ``cid`` had it.
+
+        Worker thread. Takes a safety checkpoint first (its id is in the result, so the restore can
+        be undone). Raises ``CheckpointDamaged`` (nothing written) when stored content is damaged,
+        ``WriteError`` (nothing changed) when a file cannot be written.
+        """
+        from marie.checkpoints.write_path import FileChange
+
+        with self._mutex, self.lock.held():
+            record = self.store.read_manifest(self.resolve(cid))
+            cid = record["id"]
+            target = self.items(cid)
+            selection = [p.strip("/") for p in paths] if paths else None
+            covered = list(record.get("ignored_covered", [])) + list(record.get("absent", []))
+            safety_id = self.create(label=f"before: restore {cid}", paths=covered, auto=True,
+                                    _extra={"restore_of": cid})
+            safety = self.store.read_manifest(safety_id)
+            current = self._items(safety["root"])
+            ignored_now = set(safety.get("ignored_covered", []))
+            folders, files = ignored_prefixes(record.get("ignored", []))
+            result = RestoreResult(safety_id)
+            writes: list[FileChange] = []
+            for rel, want in sorted(target.items()):
+                if selection is not None and not _matches(rel, selection):
+                    continue
+                have = current.get(rel)
+                if have == want:
+                    continue   # identical: not touched, keeps its mtime
+                if want.kind == "x":
+                    if have is None or have.ref != want.ref or have.mode != want.mode:
+                        result.skipped.append(f"{rel}: was larger than the size cap ({want.size} bytes), so its "
+                                              "content was not stored and cannot be restored")
+                    continue
+                if want.kind == "l":
+                    writes.append(FileChange.symlink(rel, want.ref))
+                elif have is not None and have.kind == "f" and have.ref == want.ref:
+                    writes.append(FileChange.chmod(rel, want.mode))
+                else:
+                    try:
+                        data = self.store.get(want.ref)
+                    except DamagedObject as exc:
+                        raise CheckpointDamaged(f"checkpoint {cid} is damaged: the stored content of {rel} "
+                                                f"{exc.why}; nothing was restored. Run `marie checkpoint verify`.") from None
+                    writes.append(FileChange(rel, data, None, want.mode, exact=True))
+            deletes: list[FileChange] = []
+            absent = set(record.get("absent", []))
+            for rel in sorted(current):
+                if rel in target or (selection is not None and not _matches(rel, selection)):
+                    continue
+                if rel in absent:
+                    deletes.append(FileChange.remove(rel))
+                elif rel in ignored_now or was_ignored(rel, folders, files):
+                    continue   # ignored then or now: the checkpoint never covered it, never delete
+                else:
+                    deletes.append(FileChange.remove(rel))
+            changes = writes + deletes   # deletes only after every write succeeded
+            if changes:
+                applied = self.app.writes.apply(changes, f"restore checkpoint {cid}", checkpoint=False,
+                                                allow_protected=True, source="checkpoint")
+                result.written = list(applied.written)
+                result.deleted = list(applied.deleted)
+                keep = {rel.rpartition("/")[0] for rel in target}
+                for rel in result.deleted:
+                    remove_empty_parents(self.root, rel, keep)
+            return result
+
+    def last_restore(self) -> CheckpointInfo | None:
+        """The safety checkpoint of the most recent restore (what "Undo last restore" goes back to)."""
+        for info in self.list():
+            if info.restore_of:
+                return info
+        return None
+
+    def undo_last_restore(self) -> RestoreResult:
+        """Restore the safety checkpoint taken by the last restore. Worker thread."""
+        info = self.last_restore()
+        if info is None:
+            raise CheckpointError("there is no restore to undo")
+        return self.restore(info.id)
+
+    # -- pin, verify, retention, gc -------------------------------------------------------------
+    def pin(self, cid: str, pinned: bool = True) -> None:
+        """Pinned checkpoints are never removed by retention or gc."""
+        with self._mutex, self.lock.held():
+            record = self.store.read_manifest(self.resolve(cid))
+            record["pinned"] = bool(pinned)
+            self.store.write_manifest(record)
+        self._changed()
+
+    def verify(self, cid: str | None = None) -> list[str]:
+        """Re-hash every object the checkpoint(s) use; returns one message per problem (empty = ok)."""
+        problems: list[str] = []
+        ids = [self.resolve(cid)] if cid else self.store.manifest_ids()
+        checked: dict[str, str | None] = {}
+        for one in ids:
+            try:
+                record = self.store.read_manifest(one)
+            except CheckpointError as exc:
+                problems.append(str(exc))
+                continue
+            seen: set[str] = set()
+            self.store.reachable(record["root"], seen)
+            bad = []
+            for digest in sorted(seen):
+                if digest not in checked:
+                    try:
+                        self.store.get(digest)
+                        checked[digest] = None
+                    except DamagedObject as exc:
+                        checked[digest] = exc.why
+                if checked[digest]:
+                    bad.append(f"{digest[:12]} {checked[digest]}")
+            if bad:
+                problems.append(f"checkpoint {one} ({record.get('label', '')}) is damaged: " + "; ".join(bad[:5])
+                                + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
+        return problems
+
+    def _apply_retention(self, ids: list[str]) -> list[str]:
+        """Drop unpinned checkpoints beyond ``keep_last`` or older than ``max_age_days``.
+        The newest checkpoint is always kept. Caller holds the lock."""
+        keep_last = int(self._setting("keep_last", 200))
+        max_age = float(self._setting("max_age_days", 30)) * 86400
+        now = time.time()
+        dropped = []
+        unpinned = []
+        for cid in ids[:-1]:
+            try:
+                record = self.store.read_manifest(cid)
+            except CheckpointError:
+                continue
+            if not record.get("pinned"):
+                unpinned.append(record)
+        excess = max(0, len(unpinned) + 1 - keep_last) if keep_last > 0 else 0
+        for n, record in enumerate(unpinned):
+            if n < excess or (max_age > 0 and now - record.get("created", now) > max_age):
+                self.store.remove_manifest(record["id"])
+                dropped.append(record["id"])
+        return dropped
+
+    def gc(self) -> dict:
+        """Remove objects no checkpoint names and stray temp files; enforce ``max_store_bytes``.
+
+        Worker thread / CLI. Returns counts: removed objects, freed bytes, store size, dropped ids.
+        """
+        with self._mutex, self.lock.held():
+            self._created_since_gc = 0
+            ids = self.store.manifest_ids()
+            dropped = self._apply_retention(ids) if ids else []
+            stray = 0
+            for entry in os.scandir(self.store.tmp):
+                try:
+                    os.unlink(entry.path)
+                    stray += 1
+                except OSError:
+                    pass
+            for entry in os.scandir(self.store.manifests):
+                if entry.name.startswith("."):   # atomic.write_bytes temp of a crashed writer
+                    try:
+                        os.unlink(entry.path)
+                        stray += 1
+                    except OSError:
+                        pass
+            removed = freed = 0
+            while True:
+                live: set[str] = set()
+                records = []
+                for cid in self.store.manifest_ids():
+                    try:
+                        record = self.store.read_manifest(cid)
+                    except CheckpointError:
+                        continue
+                    records.append(record)
+                    self.store.reachable(record["root"], live)
+                size = 0
+                for digest, path in list(self.store.all_objects()):
+                    try:
+                        length = path.stat().st_size
+                    except OSError:
+                        continue
+                    if digest in live:
+                        size += length
+                    else:
+                        try:
+                            path.unlink()
+                            removed += 1
+                            freed += length
+                        except OSError:
+                            pass
+                limit = int(self._setting("max_store_bytes", 0))
+                victims = [r for r in records[:-1] if not r.get("pinned")]
+                if not limit or size <= limit or not victims:
+                    break
+                self.store.remove_manifest(victims[0]["id"])   # oldest first, then collect again
+                dropped.append(victims[0]["id"])
+            if self._cache is None:
+                self._cache = StatCache(self.base / "statcache")
+            self._cache.keep_only(live)
+            self._cache.save()
+            self._memo.clear()
+            self._flat.clear()
+            self._changed()
+            if removed:
+                from marie.core import atomic
+
+                self._gc_seen = f"{time.time_ns()}-{os.getpid()}"
+                atomic.write_text(self.base / "gc-generation", self._gc_seen)
+            return {"removed_objects": removed, "freed_bytes": freed, "store_bytes": size,
+                    "dropped_checkpoints": dropped, "stray_temp_files": stray}
+
+    def _changed(self) -> None:
+        events = getattr(self.app, "events", None)
+        if events is not None:
+            events.emit(CHECKPOINTS_CHANGED)
+
+    def store_size(self) -> int:
+        return sum(p.stat().st_size for _, p in self.store.all_objects())
+
+    def close(self) -> None:
+        if self._cache is not None:
+            try:
+                with self.lock.held(timeout=5):
+                    self._cache.save()
+            except Exception:
+                log.exception("could not save the checkpoint stat cache")

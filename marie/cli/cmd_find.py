@@ -1,0 +1,33 @@
+"""``marie find PATH QUERY``: quick-open ranking from the command line (``name:line`` allowed)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("find", help="fuzzy-find files by name, ranked like quick open (Ctrl+P)")
+    parser.add_argument("path", type=Path, help="the workspace folder")
+    parser.add_argument("query", help="what to look for, e.g. 'srvmain' or 'main.py:12'")
+    parser.add_argument("-n", "--limit", type=int, default=20, help="how many results (default 20)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from marie.cli.common import fail, make_app
+    from marie.index.snapshot import display_path
+
+    if not args.path.is_dir():
+        return fail(f"{args.path} is not a folder")
+    app, _dispatcher = make_app(args.path)
+    try:
+        app.index.scan()
+        results = app.index.find(args.query, limit=max(1, args.limit))
+        for match in results:
+            where = f":{match.line}" if match.line else ""
+            where += f":{match.column}" if match.line and match.column else ""
+            print(display_path(match.path) + where)
+        return 0 if results else 1
+    finally:
+        app.close()

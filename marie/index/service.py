@@ -1,0 +1,313 @@
+"""``IndexService`` (``app.index``): the project's immutable snapshot, kept live, plus quick open,
+symbols and project search over it.
+
+Threads: ``scan`` runs on the caller (a worker or the CLI); ``start`` runs the scan on the "index"
+worker and then starts the watcher, whose batches are applied on the watcher's own thread. Readers
+(``snapshot``, ``find``, ``symbols`` ...) may be called from any thread; the GUI calls ``find`` and
+``workspace_symbols`` through ``app.tasks`` so a keystroke never waits on them. Every new snapshot
+is announced with ``index.changed(snapshot, changes)`` through the event bus (GUI thread in the app).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from marie.core import atomic
+from marie.core.events import FILES_WRITTEN, INDEX_CHANGED
+from marie.core.tasks import CancelToken, Task
+from marie.index.ignore import IgnoreMatcher, matcher_for
+from marie.index.quick_open import FileMatch, QuickOpen
+from marie.index.scan import Unreadable, entry_for, walk
+from marie.index.snapshot import Change, Entry, Snapshot
+from marie.index.watcher import Batch, Watcher
+
+log = logging.getLogger(__name__)
+
+INDEX_PROGRESS = "index.progress"   # done: int, message: str, finished: bool
+
+
+class IndexService:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.root = Path(app.root)
+        self._root_text = os.fspath(self.root)
+        self.matcher: IgnoreMatcher = matcher_for(self.root, app.settings)
+        self._snapshot = Snapshot(complete=False)
+        self._lock = threading.RLock()
+        self._scan_lock = threading.Lock()
+        self.quick_open = QuickOpen()
+        self.watcher: Watcher | None = None
+        self.notices: list[str] = []          # what the user was told (tests and the CLI read it)
+        self._told: set[str] = set()
+        self._scan_task: Task | None = None
+        self._scanning = threading.Event()
+        self._poll_stop = threading.Event()
+        self._closed = False
+        self._symbols = None
+        self._unsubscribe = [app.events.subscribe(FILES_WRITTEN, self._on_files_written),
+                             app.events.subscribe("settings.changed", self._on_settings_changed)]
+        self._load_recent()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The current immutable snapshot (empty and ``complete=False`` before the first scan)."""
+        return self._snapshot
+
+    def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
+        return self.matcher.is_ignored(rel, is_dir)
+
+    # -- scanning --------------------------------------------------------------------------------
+    def scan(self, ctx=None) -> Snapshot:
+        """Blocking full scan; installs and announces the new snapshot. Worker thread or CLI."""
+        with self._scan_lock:
+            self._scanning.set()
+            if self.watcher:
+                self.watcher.pause()
+            try:
+                walker = walk(self.root, self.matcher, ctx)
+                entries = {e.path: e for e in walker}
+                with self._lock:
+                    old = self._snapshot
+                    new = Snapshot(entries, old.generation + 1, tuple(str(u) for u in walker.unreadable), True)
+                    changes = old.diff(new) if old.entries else [Change("added", p) for p in entries]
+                    self._snapshot = new
+                for problem in walker.unreadable:
+                    self.tell(f"Not indexed: {problem}", "warning", key=f"unreadable:{problem.path}")
+                if self.watcher:
+                    self._sync_watches(new)
+            finally:
+                self._scanning.clear()
+                if self.watcher:
+                    self.watcher.resume()
+        self._announce(new, changes)
+        return new
+
+    def start(self) -> Task:
+        """Scan in the background (progress as ``index.progress`` events), then watch. Any thread."""
+        def job(ctx):
+            snap = self.scan(ctx)
+            if not self._closed and self.app.settings.get("index.watch"):
+                self._start_watcher(snap)
+            return snap
+
+        def progress(p) -> None:
+            self.app.events.emit(INDEX_PROGRESS, done=p.done, message=p.message, finished=False)
+
+        def done(snap: Snapshot) -> None:
+            self.app.events.emit(INDEX_PROGRESS, done=len(snap), message=f"{len(snap.files())} files indexed",
+                                 finished=True)
+            if self.app.settings.get("index.symbols"):
+                self.symbol_index.start()
+
+        self._scan_task = self.app.tasks.submit(job, name="index scan", worker="index",
+                                                on_progress=progress, on_done=done)
+        return self._scan_task
+
+    def rescan(self, reason: str = "") -> Task:
+        """Repair with a full background rescan (overflow, watch limit, changed ignore rules)."""
+        return self.app.tasks.submit(lambda ctx: self.scan(ctx), name=f"index rescan {reason}".strip(),
+                                     worker="index")
+
+    # -- the watcher ------------------------------------------------------------------------------
+    def start_watcher(self) -> Watcher:
+        """Start watching the current snapshot's folders (``start`` does this after its scan)."""
+        return self._start_watcher(self._snapshot)
+
+    def _start_watcher(self, snap: Snapshot) -> Watcher:
+        with self._lock:
+            if self.watcher is None:
+                debounce = max(10, int(self.app.settings.get("index.debounce_ms"))) / 1000
+                self.watcher = Watcher(self._root_text, self._apply_batch, self._on_trouble, debounce)
+                self.watcher.start(p for p, e in snap.entries.items() if e.kind == "dir")
+        return self.watcher
+
+    def _sync_watches(self, snap: Snapshot) -> None:
+        assert self.watcher is not None
+        dirs = {p for p, e in snap.entries.items() if e.kind == "dir"} | {""}
+        watched = self.watcher.watched()
+        self.watcher.remove_dirs(watched - dirs)
+        self.watcher.add_dirs(sorted(dirs - watched))
+
+    def _on_trouble(self, kind: str) -> None:
+        """Watcher thread: the kernel dropped events, or folders cannot all be watched."""
+        if kind == "overflow":
+            self.tell("The file watcher missed events (the system's event queue overflowed); "
+                      "the project was rescanned to catch up.", "warning", key="overflow")
+            self.scan()
+        elif kind == "limit":
+            seconds = self.app.settings.get("index.poll_seconds")
+            self.tell(f"Not every folder can be watched (the system's inotify watch limit was reached); "
+                      f"the project is rescanned every {seconds} s instead. Raise "
+                      f"fs.inotify.max_user_watches to get instant updates.", "warning", key="limit")
+            threading.Thread(target=self._poll, args=(seconds,), name="marie-index-poll", daemon=True).start()
+
+    def _poll(self, seconds: float) -> None:
+        while not self._poll_stop.wait(seconds):
+            try:
+                self.scan()
+            except Exception:
+                log.exception("polling rescan failed")
+
+    def _apply_batch(self, batch: Batch) -> None:
+        """Watcher thread: turn dirty paths into a new snapshot (only those paths are stat'ed)."""
+        if any(IgnoreMatcher.is_rule_file(rel) for rel in batch):
+            # Ignore rules changed: what is listed may change anywhere below; rescan.
+            self.matcher.invalidate()
+            self.scan()
+            return
+        upserts: list[Entry] = []
+        removals: list[str] = []
+        new_dirs: list[str] = []
+        with self._lock:
+            snap = self._snapshot
+        for rel, subtree in sorted(batch.items()):
+            entry = entry_for(self._root_text, rel)
+            if entry is None or self.matcher.is_ignored(rel, entry.kind == "dir"):
+                if rel in snap.entries:
+                    removals.append(rel)
+                continue
+            parent = entry.parent
+            if parent and parent not in snap.entries and not any(e.path == parent for e in upserts):
+                # Its folder is not indexed (yet): the folder's own event brings it in.
+                pre = entry_for(self._root_text, parent)
+                if pre is None or pre.kind != "dir" or self.matcher.is_ignored(parent, True):
+                    continue
+            upserts.append(entry)
+            if entry.kind == "dir" and (subtree or rel not in snap.entries):
+                new_dirs.append(rel)
+                for sub in walk(self.root, self.matcher, start=rel):
+                    upserts.append(sub)
+                    if sub.kind == "dir":
+                        new_dirs.append(sub.path)
+        with self._lock:
+            # Re-read: a rescan may have installed a newer snapshot meanwhile.
+            new, changes = self._snapshot.apply(upserts, removals)
+            self._snapshot = new
+        if self.watcher:
+            gone = [c.path for c in changes if c.kind == "removed" and snap.get(c.path) and snap.get(c.path).kind == "dir"]
+            self.watcher.remove_dirs(gone)
+            self.watcher.add_dirs(new_dirs)
+        if changes:
+            self._announce(new, changes)
+
+    def _on_files_written(self, paths: list[Path], label: str = "") -> None:
+        """The single write path wrote files: refresh them now, without waiting for the kernel."""
+        batch: Batch = {}
+        for path in paths:
+            try:
+                rel = Path(path).relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+            batch[rel] = False
+        if not batch:
+            return
+        if self.watcher is not None:
+            self.watcher.push(batch)
+        elif self._snapshot.complete:
+            self._apply_batch(batch)
+
+    def _on_settings_changed(self, keys: set[str]) -> None:
+        if {"files.exclude", "index.exclude"} & set(keys):
+            self.matcher = matcher_for(self.root, self.app.settings)
+            if self._snapshot.complete:
+                self.rescan("exclude list changed")
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until the scan and pending watcher batches are done (tests, CLI). Not the GUI thread."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            scan_busy = self._scan_task is not None and not self._scan_task.future.done()
+            if not scan_busy and not self._scanning.is_set() and (self.watcher is None or self.watcher.idle()):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def _announce(self, snapshot: Snapshot, changes: list[Change]) -> None:
+        if self._symbols is not None:
+            self._symbols.on_changes(snapshot, changes)
+        self.app.events.emit(INDEX_CHANGED, snapshot=snapshot, changes=changes)
+
+    def tell(self, message: str, level: str = "info", *, key: str | None = None) -> None:
+        """Tell the user once per ``key`` (a repeated overflow is not repeated to the user)."""
+        key = key or message
+        if key in self._told:
+            return
+        self._told.add(key)
+        self.notices.append(message)
+        self.app.events.notice(message, level)
+
+    # -- quick open --------------------------------------------------------------------------------
+    def find(self, query: str, limit: int = 50) -> list[FileMatch]:
+        """Quick-open results for ``query`` (``name:line`` allowed). Any thread; prefer a worker."""
+        return self.quick_open.find(self._snapshot, query, limit)
+
+    def note_opened(self, rel: str) -> None:
+        """Record that the user opened ``rel`` (quick open ranks recent files first)."""
+        self.quick_open.note_opened(rel)
+        self._save_recent()
+
+    def _recent_file(self) -> Path:
+        return Path(self.app.data_dir) / "recent-files.json"
+
+    def _load_recent(self) -> None:
+        try:
+            self.quick_open.set_recent(json.loads(self._recent_file().read_text("utf-8")))
+        except (OSError, ValueError, TypeError):
+            pass
+
+    def _save_recent(self) -> None:
+        try:
+            path = self._recent_file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_text(path, json.dumps(self.quick_open.recent))
+        except OSError:
+            log.debug("could not save recent files", exc_info=True)
+
+    # -- symbols -----------------------------------------------------------------------------------
+    @property
+    def symbol_index(self):
+        if self._symbols is None:
+            from marie.index.symbols import SymbolIndex
+
+            with self._lock:
+                if self._symbols is None:
+                    self._symbols = SymbolIndex(self)
+        return self._symbols
+
+    def symbols(self, rel: str):
+        """Symbols of one file (parsed now if not indexed yet). Worker thread preferred."""
+        return self.symbol_index.symbols(rel)
+
+    def workspace_symbols(self, query: str, limit: int = 100):
+        """Symbols in the whole workspace matching ``query`` (fuzzy). Worker thread preferred."""
+        return self.symbol_index.find(query, limit)
+
+    # -- project search ----------------------------------------------------------------------------
+    def search(self, pattern: str, options=None, on_match: Callable | None = None,
+               token: CancelToken | None = None):
+        """Stream ``rg --json`` matches to ``on_match(FileMatches)``; returns a ``SearchSummary``.
+
+        Blocking: call from a worker. Cancelling ``token`` kills rg at once.
+        """
+        from marie.index.search import run_search
+
+        return run_search(self, pattern, options, on_match, token)
+
+    # -- lifetime ----------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._closed = True
+        self._poll_stop.set()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self._scan_task is not None:
+            self._scan_task.cancel()
+        if self._symbols is not None:
+            self._symbols.close()
+        if self.watcher is not None:
+            self.watcher.close()

@@ -1,0 +1,116 @@
+"""Which server runs for which language, and with what settings.
+
+Python defaults to python-lsp-server run by MarieIDE's own interpreter (``sys.executable -m pylsp``)
+in an EMPTY working folder, so a user's ``json.py`` or ``typing.py`` cannot shadow the standard
+library inside the server. Other languages come from the free-form ``lsp.servers`` settings table
+(command, args, settings, initialization_options), with well-known defaults used only when their
+command is installed. Pure functions over settings; any thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Commands tried when the user configured nothing for a language (used only if on PATH).
+WELL_KNOWN: dict[str, list[str]] = {
+    "typescript": ["typescript-language-server", "--stdio"],
+    "javascript": ["typescript-language-server", "--stdio"],
+    "go": ["gopls"],
+    "rust": ["rust-analyzer"],
+    "c": ["clangd"],
+    "cpp": ["clangd"],
+}
+
+# LSP languageId for our language ids where they differ.
+LANGUAGE_IDS = {"javascript": "javascript", "typescript": "typescript", "cpp": "cpp", "shell": "shellscript"}
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    language: str
+    command: tuple[str, ...]
+    settings: dict = field(default_factory=dict, hash=False, compare=False)
+    initialization_options: dict = field(default_factory=dict, hash=False, compare=False)
+    empty_cwd: bool = False       # run in a fresh empty folder (python: no stdlib shadowing)
+    builtin: bool = False         # the default pylsp spec (jedi fallback applies)
+    # How the server counts characters when it does not say (LSP default: utf-16). python-lsp-server
+    # indexes Python strings, i.e. code points ("utf-32"), whatever the protocol says.
+    position_encoding: str = "utf-16"
+
+    @property
+    def name(self) -> str:
+        return Path(self.command[0]).name if self.command else self.language
+
+    def available(self) -> bool:
+        """True when the command can be found (a path that exists or a name on PATH)."""
+        if not self.command:
+            return False
+        exe = self.command[0]
+        return Path(exe).is_file() if ("/" in exe or "\\" in exe) else shutil.which(exe) is not None
+
+
+def language_id(language: str) -> str:
+    return LANGUAGE_IDS.get(language, language)
+
+
+def pylsp_settings(section: dict[str, Any]) -> dict:
+    """The ``pylsp`` configuration from the ``lsp.python`` settings: fast plugins only by default."""
+    formatter = section.get("formatter", "autopep8")
+    plugins: dict[str, dict] = {
+        "pyflakes": {"enabled": bool(section.get("pyflakes", True))},
+        "pycodestyle": {"enabled": bool(section.get("pycodestyle", True)),
+                        "maxLineLength": int(section.get("max_line_length", 100))},
+        "pylint": {"enabled": bool(section.get("pylint", False))},
+        "mccabe": {"enabled": bool(section.get("mccabe", False))},
+        "pydocstyle": {"enabled": bool(section.get("pydocstyle", False))},
+        "flake8": {"enabled": bool(section.get("flake8", False))},
+        "rope_autoimport": {"enabled": bool(section.get("rope_autoimport", False)),
+                            "completions": {"enabled": False}, "code_actions": {"enabled": False}},
+        "rope_completion": {"enabled": bool(section.get("rope_completion", False))},
+        "autopep8": {"enabled": formatter == "autopep8"},
+        "yapf": {"enabled": formatter == "yapf"},
+        "preload": {"enabled": False},
+        "jedi_completion": {"enabled": True, "include_params": True, "fuzzy": False, "eager": False,
+                            "resolve_at_most": 25, "cache_for": ["numpy", "pandas", "PySide6"]},
+    }
+    config: dict[str, Any] = {"plugins": plugins}
+    extra = section.get("extra") or {}
+    return {"pylsp": _merge(config, extra)}
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def spec_for(language: str, settings: Any) -> ServerSpec | None:
+    """The server for ``language`` under these settings, or None when none is configured/installed."""
+    servers = settings.get("lsp.servers", {}) or {}
+    user = servers.get(language) if isinstance(servers, dict) else None
+    if language == "python":
+        section = settings.section("lsp.python")
+        command = (section.get("command") or "").strip()
+        if isinstance(user, dict) and user.get("command"):
+            command = ""
+        else:
+            cmd = tuple(command.split()) if command else (sys.executable, "-m", "pylsp")
+            return ServerSpec("python", cmd, pylsp_settings(section), {}, empty_cwd=True, builtin=not command,
+                              position_encoding="utf-32")
+    if isinstance(user, dict) and user.get("command"):
+        raw = user["command"]
+        cmd = [raw] if isinstance(raw, str) else list(raw)
+        cmd += [str(a) for a in user.get("args") or []]
+        return ServerSpec(language, tuple(cmd), dict(user.get("settings") or {}),
+                          dict(user.get("initialization_options") or {}),
+                          empty_cwd=bool(user.get("empty_cwd", False)), builtin=False,
+                          position_encoding=str(user.get("position_encoding") or "utf-16"))
+    default = WELL_KNOWN.get(language)
+    if default and shutil.which(default[0]):
+        return ServerSpec(language, tuple(default))
+    return None

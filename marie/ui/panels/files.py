@@ -1,0 +1,392 @@
+"""The file tree panel: a lazy model over the index snapshot, plus new/rename/delete/duplicate
+(through ``app.writes``) and reveal-the-active-file. Also starts the index and registers the
+index commands: quick open (Ctrl+P), symbol in file (Ctrl+Shift+O), symbol in workspace (Ctrl+T).
+
+Laziness: the model asks the snapshot only for the children of folders the view expands
+(``Snapshot.children`` is built once per snapshot, on a worker before the model switches to it), so
+100k entries cost nothing on the GUI thread. GUI thread unless a method says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (QFileIconProvider, QInputDialog, QLabel, QMenu, QMessageBox, QTreeView,
+                               QVBoxLayout, QWidget)
+
+from marie.core.events import INDEX_CHANGED
+from marie.index.snapshot import Snapshot, display_path
+from marie.ui.commands import Command
+from marie.ui.panels import PanelSpec
+
+log = logging.getLogger(__name__)
+
+
+class FileTreeModel(QAbstractItemModel):
+    """Rows come from ``snapshot.children(folder)``; an index's internal id names its parent folder."""
+
+    def __init__(self, snapshot: Snapshot, parent=None) -> None:
+        super().__init__(parent)
+        self.snapshot = snapshot
+        self._ids: dict[str, int] = {"": 0}
+        self._folders: list[str] = [""]
+        self._rows: dict[str, dict[str, int]] = {}
+        provider = QFileIconProvider()
+        self._dir_icon = provider.icon(QFileIconProvider.IconType.Folder)
+        self._file_icon = provider.icon(QFileIconProvider.IconType.File)
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        self.beginResetModel()
+        self.snapshot = snapshot
+        self._rows.clear()
+        self.endResetModel()
+
+    def _id(self, folder: str) -> int:
+        found = self._ids.get(folder)
+        if found is None:
+            found = self._ids[folder] = len(self._folders)
+            self._folders.append(folder)
+        return found
+
+    def folder_of(self, index: QModelIndex) -> str:
+        return self._folders[index.internalId()] if index.isValid() else ""
+
+    def entry(self, index: QModelIndex):
+        if not index.isValid():
+            return None
+        children = self.snapshot.children(self.folder_of(index))
+        return children[index.row()] if index.row() < len(children) else None
+
+    def path(self, index: QModelIndex) -> str:
+        entry = self.entry(index)
+        return entry.path if entry else ""
+
+    def index_for(self, rel: str) -> QModelIndex:
+        """The model index of ``rel`` (invalid when it is not in the snapshot)."""
+        if rel not in self.snapshot.entries:
+            return QModelIndex()
+        parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        rows = self._rows.get(parent)
+        if rows is None:
+            rows = self._rows[parent] = {e.path: i for i, e in enumerate(self.snapshot.children(parent))}
+        row = rows.get(rel)
+        return self.createIndex(row, 0, self._id(parent)) if row is not None else QModelIndex()
+
+    # -- QAbstractItemModel ---------------------------------------------------------------------
+    def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:
+        folder = self.path(parent) if parent.isValid() else ""
+        if column != 0 or row < 0 or row >= len(self.snapshot.children(folder)):
+            return QModelIndex()
+        return self.createIndex(row, 0, self._id(folder))
+
+    def parent(self, index: QModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        folder = self.folder_of(index)
+        return self.index_for(folder) if folder else QModelIndex()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        if not parent.isValid():
+            return len(self.snapshot.children(""))
+        entry = self.entry(parent)
+        return len(self.snapshot.children(entry.path)) if entry and entry.kind == "dir" else 0
+
+    def hasChildren(self, parent: QModelIndex = QModelIndex()) -> bool:
+        if not parent.isValid():
+            return True
+        entry = self.entry(parent)
+        return bool(entry and entry.kind == "dir" and self.snapshot.children(entry.path))
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 1
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        entry = self.entry(index)
+        if entry is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            name = display_path(entry.name)
+            return name + " \u2192" if entry.kind == "symlink" else name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._dir_icon if entry.kind == "dir" else self._file_icon
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return display_path(entry.path)
+        if role == Qt.ItemDataRole.UserRole:
+            return entry.path
+        return None
+
+
+class FilesPanel(QWidget):
+    snapshotShown = Signal(int)     # generation now on screen
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.app = window.app
+        self.index = self.app.index
+        self.model = FileTreeModel(self.index.snapshot(), self)
+        self.view = QTreeView(self)
+        self.view.setObjectName("FileTree")
+        self.view.setModel(self.model)
+        self.view.setHeaderHidden(True)
+        self.view.setUniformRowHeights(True)          # keeps big folders cheap to lay out
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.activated.connect(self._activated)
+        self.status = QLabel("Scanning\u2026", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        layout.addWidget(self.status)
+        self._pending_generation = -1
+        self._unsubscribe = [self.app.events.subscribe(INDEX_CHANGED, self._index_changed),
+                             self.app.events.subscribe("index.progress", self._progress)]
+        self.destroyed.connect(lambda *_: [u() for u in self._unsubscribe])
+        if hasattr(window, "editorOpened"):
+            window.editorOpened.connect(self._editor_opened)
+
+    # -- snapshot updates --------------------------------------------------------------------------
+    def _index_changed(self, snapshot: Snapshot, changes=None) -> None:
+        if snapshot.generation <= self.model.snapshot.generation or snapshot.generation <= self._pending_generation:
+            return
+        self._pending_generation = snapshot.generation
+
+        def warm(ctx, snap=snapshot):
+            snap.children("")          # builds the folder index on the worker, not the GUI thread
+            return snap
+
+        self.app.tasks.submit(warm, name="file tree", worker="filetree", on_done=self._show_snapshot)
+
+    def _show_snapshot(self, snapshot: Snapshot) -> None:
+        if snapshot.generation < self._pending_generation:
+            return                         # a newer snapshot is being prepared; show that one
+        expanded = self._expanded_paths()
+        current = self.model.path(self.view.currentIndex())
+        self.model.set_snapshot(snapshot)
+        for rel in sorted(expanded, key=lambda p: p.count("/")):
+            index = self.model.index_for(rel)
+            if index.isValid():
+                self.view.setExpanded(index, True)
+        if current:
+            index = self.model.index_for(current)
+            if index.isValid():
+                self.view.setCurrentIndex(index)
+        files = len(snapshot.files())
+        extra = f", {len(snapshot.unreadable)} folders unreadable" if snapshot.unreadable else ""
+        self.status.setText(f"{files} files{extra}")
+        self.snapshotShown.emit(snapshot.generation)
+
+    def _expanded_paths(self) -> list[str]:
+        out: list[str] = []
+        model = self.model
+
+        def visit(parent: QModelIndex) -> None:
+            for row in range(model.rowCount(parent)):
+                child = model.index(row, 0, parent)
+                if self.view.isExpanded(child):
+                    out.append(model.path(child))
+                    visit(child)
+
+        visit(QModelIndex())
+        return out
+
+    def _progress(self, done: int, message: str = "", finished: bool = False) -> None:
+        if not finished:
+            self.status.setText(f"Scanning\u2026 {done} entries")
+
+    # -- actions ---------------------------------------------------------------------------------
+    def selected_path(self) -> str:
+        return self.model.path(self.view.currentIndex())
+
+    def _activated(self, index: QModelIndex) -> None:
+        entry = self.model.entry(index)
+        if entry is not None and entry.kind != "dir":
+            self.index.note_opened(entry.path)
+            self.window_.open_file(Path(self.app.root) / entry.path)
+
+    def _editor_opened(self, editor: Any) -> None:
+        rel = self._rel(getattr(editor, "path", None))
+        if rel:
+            self.index.note_opened(rel)
+
+    def _rel(self, path) -> str | None:
+        if not path:
+            return None
+        try:
+            return Path(path).resolve().relative_to(Path(self.app.root)).as_posix()
+        except ValueError:
+            return None
+
+    def reveal(self, rel: str | None = None) -> bool:
+        """Select ``rel`` (default: the active editor's file), expanding its folders."""
+        if rel is None:
+            editor = self.window_.current_editor()
+            rel = self._rel(getattr(editor, "path", None)) if editor is not None else None
+        if not rel:
+            return False
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            index = self.model.index_for("/".join(parts[:depth]))
+            if index.isValid():
+                self.view.setExpanded(index, True)
+        index = self.model.index_for(rel)
+        if not index.isValid():
+            return False
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        return True
+
+    def _write(self, changes, label: str, after=None) -> None:
+        """Apply through the single write path on a worker; report failures to the user."""
+        def job(ctx):
+            result = self.app.writes.apply(changes, label=label, source="file tree")
+            if after is not None:
+                after()
+            return result
+
+        self.app.tasks.submit(job, name=label, worker="writes",
+                              on_error=lambda exc: self.window_.show_message(f"{label} failed: {exc}", "error"))
+
+    def _target_folder(self) -> str:
+        entry = self.model.entry(self.view.currentIndex())
+        if entry is None:
+            return ""
+        return entry.path if entry.kind == "dir" else entry.parent
+
+    def new_file(self, folder: str, name: str) -> None:
+        from marie.checkpoints.write_path import FileChange
+
+        rel = f"{folder}/{name}" if folder else name
+        if rel in self.index.snapshot().entries:
+            self.window_.show_message(f"{rel} already exists", "warning")
+            return
+        self._write([FileChange.write(rel, b"")], f"new file {rel}")
+
+    def new_folder(self, folder: str, name: str) -> None:
+        from marie.core.workspace import resolve_inside
+
+        rel = f"{folder}/{name}" if folder else name
+        try:
+            # An empty folder holds no user data, so it is made directly (the write path is for files).
+            resolve_inside(self.app.root, rel).mkdir(parents=True, exist_ok=False)
+        except (OSError, ValueError) as exc:
+            self.window_.show_message(f"Cannot create {rel}: {exc}", "error")
+
+    def rename(self, rel: str, new_name: str) -> None:
+        from marie.checkpoints.write_path import FileChange
+
+        snapshot = self.index.snapshot()
+        entry = snapshot.get(rel)
+        if entry is None or not new_name or "/" in new_name:
+            return
+        dest = f"{entry.parent}/{new_name}" if entry.parent else new_name
+        if dest in snapshot.entries:
+            self.window_.show_message(f"{dest} already exists", "warning")
+            return
+        if entry.kind == "dir":
+            moves = [FileChange.move(p, dest + p[len(rel):]) for p in snapshot.under(rel)
+                     if snapshot.entries[p].kind != "dir"]
+            self._write(moves, f"rename {rel} to {dest}", after=lambda: _remove_empty_dirs(self.app.root, rel))
+        else:
+            self._write([FileChange.move(rel, dest)], f"rename {rel} to {dest}")
+
+    def delete(self, rel: str) -> None:
+        from marie.checkpoints.write_path import FileChange
+
+        snapshot = self.index.snapshot()
+        entry = snapshot.get(rel)
+        if entry is None:
+            return
+        if entry.kind == "dir":
+            removes = [FileChange.remove(p) for p in snapshot.under(rel) if snapshot.entries[p].kind != "dir"]
+            self._write(removes, f"delete {rel}", after=lambda: _remove_empty_dirs(self.app.root, rel))
+        else:
+            self._write([FileChange.remove(rel)], f"delete {rel}")
+
+    def duplicate(self, rel: str) -> None:
+        from marie.checkpoints.write_path import FileChange
+
+        snapshot = self.index.snapshot()
+        entry = snapshot.get(rel)
+        if entry is None or entry.kind != "file":
+            return
+        stem, dot, ext = entry.name.rpartition(".")
+        if not stem:
+            stem, dot, ext = entry.name, "", ""
+        number = 1
+        while True:
+            name = f"{stem} copy{'' if number == 1 else f' {number}'}{dot}{ext}"
+            dest = f"{entry.parent}/{name}" if entry.parent else name
+            if dest not in snapshot.entries:
+                break
+            number += 1
+        data = (Path(self.app.root) / rel).read_bytes()
+        self._write([FileChange.write(dest, data)], f"duplicate {rel}")
+
+    def _context_menu(self, pos) -> None:
+        entry = self.model.entry(self.view.indexAt(pos))
+        menu = QMenu(self)
+        folder = self._target_folder() if entry else ""
+        menu.addAction("New File\u2026", lambda: self._ask("New file name", "", lambda n: self.new_file(folder, n)))
+        menu.addAction("New Folder\u2026", lambda: self._ask("New folder name", "", lambda n: self.new_folder(folder, n)))
+        if entry is not None:
+            menu.addSeparator()
+            menu.addAction("Rename\u2026", lambda: self._ask("Rename to", entry.name, lambda n: self.rename(entry.path, n)))
+            if entry.kind == "file":
+                menu.addAction("Duplicate", lambda: self.duplicate(entry.path))
+            menu.addAction("Delete\u2026", lambda: self._confirm_delete(entry.path))
+        menu.addSeparator()
+        menu.addAction("Reveal Active File", self.reveal)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def _ask(self, title: str, text: str, then) -> None:
+        name, ok = QInputDialog.getText(self, title, title, text=text)
+        if ok and name.strip():
+            then(name.strip())
+
+    def _confirm_delete(self, rel: str) -> None:
+        answer = QMessageBox.question(self, "Delete", f"Delete {display_path(rel)}? A checkpoint is made first, "
+                                      "so it can be restored.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete(rel)
+
+
+def _remove_empty_dirs(root: Path, rel: str) -> None:
+    top = Path(root) / rel
+    for folder, _dirs, _files in sorted(os.walk(top, topdown=False), key=lambda t: -len(t[0])):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+
+
+def _register_index_commands(window: Any, panel: FilesPanel) -> None:
+    from marie.ui.quick_open import show_quick_open
+    from marie.ui.symbol_picker import show_file_symbols, show_workspace_symbols
+
+    register = window.commands.register
+    register(Command("go.file", "Go to File\u2026", lambda: show_quick_open(window), "Ctrl+P", "Go"))
+    register(Command("go.symbol_in_file", "Go to Symbol in File\u2026", lambda: show_file_symbols(window),
+                     "Ctrl+Shift+O", "Go"))
+    register(Command("go.symbol_in_workspace", "Go to Symbol in Workspace\u2026",
+                     lambda: show_workspace_symbols(window), "Ctrl+T", "Go"))
+    register(Command("files.reveal", "Reveal Active File in Files", lambda: (window.show_panel("files"), panel.reveal()),
+                     None, "View"))
+
+
+def make_panel(window: Any) -> FilesPanel:
+    panel = FilesPanel(window)
+    _register_index_commands(window, panel)
+    index = window.app.index
+    if not index.snapshot().complete and index._scan_task is None:
+        index.start()                  # background scan, then the watcher
+    elif index.snapshot().complete:
+        panel._index_changed(index.snapshot())
+    return panel
+
+
+PANEL = PanelSpec("files", "Files", "left", make_panel, "Ctrl+Shift+E", order=10)

@@ -1,0 +1,113 @@
+"""Render the main window to PNG files, offscreen: ``python -m marie.ui.screenshots OUT_DIR``.
+
+One picture per theme (light, dark) of the window with a Python file open, so anyone can look at
+the UI without a display. Uses a throw-away MARIE_HOME and workspace so no real session is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+SAMPLE = '''"""Inventory helpers: a small sample file for MarieIDE screenshots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Item:
+    name: str
+    quantity: int = 0
+    tags: list[str] = field(default_factory=list)
+
+    def restock(self, amount: int) -> None:
+        """Add ``amount`` units (negative amounts are refused)."""
+        if amount < 0:
+            raise ValueError(f"cannot restock {amount} units of {self.name}")
+        self.quantity += amount
+
+
+def load(path: Path) -> list[Item]:
+    # One JSON object per line keeps the file easy to append to.
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            items.append(Item(**json.loads(line)))
+    return items
+
+
+if __name__ == "__main__":
+    for item in load(Path("inventory.jsonl")):
+        print(f"{item.name:<20} {item.quantity:>5}")
+'''
+
+
+def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
+           size: tuple[int, int] = (1280, 800)) -> list[Path]:
+    """Write ``main-<theme>.png`` for each theme into ``out_dir``; returns the files."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    qt_app = QApplication.instance() or QApplication(["marie-screenshots"])
+    from marie.app import App
+    from marie.ui import themes
+    from marie.ui.dispatcher import QtDispatcher
+    from marie.ui.main_window import MainWindow
+
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="marie-shots-") as scratch:
+        old_home = os.environ.get("MARIE_HOME")
+        os.environ["MARIE_HOME"] = str(Path(scratch) / "home")
+        try:
+            root = Path(scratch) / "inventory"
+            (root / "src").mkdir(parents=True)
+            sample = root / "src" / "inventory.py"
+            sample.write_text(SAMPLE, encoding="utf-8")
+            (root / "README.md").write_text("# Inventory\n", encoding="utf-8")
+            (root / "pyproject.toml").write_text("[project]\nname = \"inventory\"\n", encoding="utf-8")
+            for theme in themes_to_render:
+                app = App(root, QtDispatcher())
+                window = MainWindow(app, restore=False)
+                window.resize(*size)
+                themes.apply_theme(theme)
+                window.show()
+                editor = window.open_file(sample, 18, 9)
+                if editor is not None:
+                    editor.goto(18, 9)
+                for _ in range(20):       # let docks lay out, lexers style, panels load
+                    qt_app.processEvents()
+                file = out_dir / f"main-{theme}.png"
+                if not window.grab().save(str(file), "PNG"):
+                    raise OSError(f"could not write {file}")
+                written.append(file)
+                window.hot_exit.enabled  # noqa: B018 (keep the object alive until here)
+                window.close()
+                window.deleteLater()
+                app.close()
+                qt_app.processEvents()
+        finally:
+            if old_home is None:
+                os.environ.pop("MARIE_HOME", None)
+            else:
+                os.environ["MARIE_HOME"] = old_home
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "screenshots")
+    for file in render(out):
+        print(file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

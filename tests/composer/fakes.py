@@ -1,0 +1,40 @@
+"""FakeModel: a scripted stand-in for ``app.ai`` (same ``complete()`` contract as AIService), for
+deterministic composer tests. The real model is exercised in test_composer_gemma.py."""
+
+from __future__ import annotations
+
+from marie.ai.types import Capabilities, Completion, Usage
+
+
+class FakeModel:
+    def __init__(self, answers: list[str], *, context_length: int = 8192, local: bool = False,
+                 grammar: bool = False) -> None:
+        self.answers = list(answers)
+        self.requests = []
+        self.caps = Capabilities(context_length, grammar, False, False, local)
+
+    def complete(self, task, request, token=None, on_text=None):
+        self.requests.append(request)
+        if not self.answers:
+            raise AssertionError("FakeModel: no scripted answer left")
+        text = self.answers.pop(0)
+        if on_text:
+            for i in range(0, len(text), 7):
+                on_text(text[i:i + 7])
+        return Completion(text, Usage(prompt_tokens=sum(len(m.content) for m in request.messages) // 4,
+                                      completion_tokens=len(text) // 4, cost_usd=0.001), "fake", "fake-1")
+
+    def capabilities(self, task):
+        return self.caps
+
+    def count_tokens(self, text, task):
+        return max(1, len(text) // 4)
+
+    def active_model(self, task):
+        return "fake:fake-1"
+
+
+def install(app, answers, **kw) -> FakeModel:
+    model = FakeModel(answers, **kw)
+    app.__dict__["ai"] = model  # replaces the lazily-built AIService for this app
+    return model

@@ -1,0 +1,129 @@
+"""The Composer pane driven like a user (FakeModel answers): mention completion, streaming, review with
+per-hunk reject and hunk edit, apply, undo apply, plan mode, cancel and sessions."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.composer.fakes import FakeModel
+
+
+class Host:
+    """The parts of MainWindow the pane uses."""
+
+    def __init__(self, app):
+        from marie.ui.commands import CommandRegistry
+
+        self.app = app
+        self.commands = CommandRegistry()
+        self.messages = []
+
+    def editors(self):
+        return []
+
+    def current_editor(self):
+        return None
+
+    def show_message(self, text, level="info"):
+        self.messages.append(text)
+
+
+@pytest.fixture
+def pane(qtbot, workspace):
+    from marie.app import App
+    from marie.ui.dispatcher import QtDispatcher
+    from marie.ui.panels.composer import PANEL
+
+    app = App(workspace, QtDispatcher())
+    host = Host(app)
+    widget = PANEL.factory(host)
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    app.tasks.shutdown(wait=True)
+    app.close()
+
+
+def sr(path, old, new):
+    return f"{path}\n<<<<<<< SEARCH\n{old}=======\n{new}>>>>>>> REPLACE\n"
+
+
+def test_composer_pane_propose_review_apply_undo(qtbot, pane, workspace):
+    (workspace / "a.py").write_text("a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\n")
+    answer = sr("a.py", "a = 1\n", "a = 10\n") + sr("a.py", "g = 7\n", "g = 70\n")
+    pane.app.__dict__["ai"] = FakeModel([answer])
+    qtbot.keyClicks(pane.instruction, "bump @fi")
+    assert pane.mentions.isVisible() and pane.mentions.item(0).text() == "@file:"
+    pane.instruction.setText("bump a and g @file:a.py")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.review.file_item("a.py") is not None, timeout=10000)
+    assert pane.answer.toPlainText() == answer  # streamed into the pane
+    assert "answer tokens" in pane.status.text() and "$0.0010" in pane.status.text()
+    assert pane.apply_button.isEnabled()
+    file_item = pane.review.file_item("a.py")
+    assert file_item.childCount() == 2
+    pane.review.hunk_item("a.py", 1).setCheckState(0, Qt.CheckState.Unchecked)  # reject the second hunk
+    pane.review.tree.setCurrentItem(pane.review.hunk_item("a.py", 0))
+    qtbot.mouseClick(pane.review.edit_button, Qt.MouseButton.LeftButton)
+    pane.review.diff.setPlainText("a = 11\n")
+    qtbot.mouseClick(pane.review.save_edit_button, Qt.MouseButton.LeftButton)
+    assert "+a = 11" in pane.review.diff.toPlainText()
+    qtbot.mouseClick(pane.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.undo_button.isEnabled(), timeout=10000)
+    assert (workspace / "a.py").read_text() == "a = 11\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\n"
+    qtbot.mouseClick(pane.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "undone" in pane.status.text(), timeout=10000)
+    assert (workspace / "a.py").read_text() == "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\ng = 7\n"
+    assert pane.sessions.count() >= 1
+
+
+def test_composer_pane_mention_popup_inserts(qtbot, pane):
+    qtbot.keyClicks(pane.instruction, "look at @git")
+    assert pane.mentions.isVisible()
+    qtbot.mouseClick(pane.mentions.viewport(), Qt.MouseButton.LeftButton,
+                     pos=pane.mentions.visualItemRect(pane.mentions.item(0)).center())
+    assert pane.instruction.text() == "look at @git-diff "
+    assert not pane.mentions.isVisible()
+
+
+def test_composer_pane_plan_mode_and_errors_block_apply(qtbot, pane, workspace):
+    (workspace / "p.py").write_text("x = 1\n")
+    pane.app.__dict__["ai"] = FakeModel(["1. edit p.py", sr("p.py", "x = 99\n", "x = 2\n"),
+                                         sr("p.py", "x = 98\n", "x = 2\n"), sr("p.py", "x = 97\n", "x = 2\n")])
+    pane.plan_mode.setChecked(True)
+    pane.instruction.setText("change @file:p.py")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.approve_button.isVisible(), timeout=10000)
+    assert pane.plan_edit.toPlainText() == "1. edit p.py"
+    pane.plan_edit.setPlainText("1. edit p.py carefully")
+    qtbot.mouseClick(pane.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Not applicable" in pane.status.text(), timeout=10000)
+    assert "could not find" in pane.status.text()
+    assert not pane.apply_button.isEnabled()
+    assert (workspace / "p.py").read_text() == "x = 1\n"
+
+
+class SlowModel(FakeModel):
+    def __init__(self):
+        super().__init__([])
+        self.release = threading.Event()
+
+    def complete(self, task, request, token=None, on_text=None):
+        on_text("thinking…")
+        while not token.cancelled:
+            token.wait(0.05)
+        token.check()
+
+
+def test_composer_pane_cancel(qtbot, pane, workspace):
+    pane.app.__dict__["ai"] = SlowModel()
+    pane.instruction.setText("slow")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "thinking" in pane.answer.toPlainText(), timeout=10000)
+    assert pane.cancel_button.isEnabled()
+    qtbot.mouseClick(pane.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.status.text() == "Cancelled", timeout=10000)
+    assert pane.send_button.isEnabled()

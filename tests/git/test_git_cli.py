@@ -1,0 +1,67 @@
+"""`marie git ...` over the same service, run in-process and once as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from marie.cli import main
+from tests.git.gitutil import git, write
+
+
+def run(capsys, repo, *args):
+    code = main(["git", "--root", str(repo), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_status_stage_commit_log_branch(capsys, repo):
+    write(repo / "a.txt", "changed\n")
+    write(repo / "n.txt", "new\n")
+    code, out, _ = run(capsys, repo, "status")
+    assert code == 0 and out.splitlines() == ["## main", " M a.txt", "?? n.txt"]
+    code, out, _ = run(capsys, repo, "diff")
+    assert code == 0 and "+changed" in out
+    assert run(capsys, repo, "stage", "a.txt", "n.txt")[0] == 0
+    code, out, _ = run(capsys, repo, "diff", "--cached")
+    assert out == git(repo, "diff", "--cached")
+    assert run(capsys, repo, "unstage", "n.txt")[1] == "unstaged n.txt\n"
+    code, out, _ = run(capsys, repo, "commit", "-m", "cli commit", "-s")
+    assert code == 0 and "cli commit" in out
+    assert "Signed-off-by" in git(repo, "log", "-1", "--format=%B")
+    code, out, _ = run(capsys, repo, "log", "-n", "2")
+    assert out.splitlines()[0].startswith("* ") and "(main) cli commit" in out.splitlines()[0]
+    code, out, _ = run(capsys, repo, "log", "src/b.py")
+    assert [line.split(" ", 2)[2].split(" —")[0] for line in out.splitlines()] == ["second", "first"]
+    assert run(capsys, repo, "branch", "topic")[0] == 0
+    code, out, _ = run(capsys, repo, "branch")
+    assert out.splitlines()[0].startswith("* main")
+    assert run(capsys, repo, "branch", "-s", "topic")[1] == "switched to topic\n"
+    code, out, err = run(capsys, repo, "commit", "-m", "nothing")
+    assert code == 1 and "nothing to commit" in err
+
+
+def test_cli_stage_lines(capsys, repo):
+    write(repo / "a.txt", "ONE\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nTEN\n")
+    code, out, _ = run(capsys, repo, "stage", "a.txt", "--lines", "10")
+    assert code == 0
+    staged = git(repo, "diff", "--cached")
+    assert "+TEN" in staged and "ONE" not in staged
+
+
+def test_cli_errors_are_clear(capsys, workspace):
+    code, _, err = run(capsys, workspace, "status")
+    assert code == 1 and "not inside a git repository" in err
+
+
+def test_cli_subprocess_hook_failure(repo):
+    from tests.git.gitutil import make_hook
+
+    make_hook(repo, "pre-commit", "echo 'blocked by policy'\nexit 1\n")
+    write(repo / "a.txt", "x\n")
+    git(repo, "add", "a.txt")
+    proc = subprocess.run([sys.executable, "-m", "marie", "git", "commit", "-m", "x"], cwd=repo,
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=60)
+    assert proc.returncode == 1
+    assert "blocked by policy" in proc.stderr and "pre-commit hook failed" in proc.stderr

@@ -1,0 +1,143 @@
+"""The live watcher on real folders: real inotify events through watchdog's InotifyFD."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from marie.core.events import INDEX_CHANGED, NOTICE
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def started(app):
+    app.index.start().result(10)
+    assert app.index.watcher is not None
+    return app.index
+
+
+def test_watcher_sees_adds_modifies_removes_and_renames(app, workspace: Path) -> None:
+    (workspace / "src").mkdir()
+    (workspace / "src" / "a.py").write_text("a = 1\n")
+    (workspace / ".gitignore").write_text("build/\n")
+    (workspace / "build").mkdir()
+    index = started(app)
+    changes_seen = []
+    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: changes_seen.append(changes))
+    assert "build" not in index.watcher.watched()   # ignored folders are never watched
+    assert "src" in index.watcher.watched()
+
+    (workspace / "src" / "new.py").write_text("x = 1\n")
+    assert wait_for(lambda: "src/new.py" in index.snapshot())
+
+    (workspace / "src" / "a.py").write_text("a = 12345\n")
+    assert wait_for(lambda: index.snapshot().get("src/a.py").size == len("a = 12345\n"))
+
+    os.rename(workspace / "src" / "new.py", workspace / "src" / "renamed.py")
+    assert wait_for(lambda: "src/renamed.py" in index.snapshot() and "src/new.py" not in index.snapshot())
+
+    (workspace / "src" / "renamed.py").unlink()
+    assert wait_for(lambda: "src/renamed.py" not in index.snapshot())
+
+    # A whole folder created at once (the files land before its watch exists) is picked up.
+    nested = workspace / "pkg" / "deep"
+    nested.mkdir(parents=True)
+    (nested / "m.py").write_text("m = 1\n")
+    assert wait_for(lambda: "pkg/deep/m.py" in index.snapshot())
+    assert wait_for(lambda: "pkg/deep" in index.watcher.watched())
+    (nested / "later.py").write_text("later\n")
+    assert wait_for(lambda: "pkg/deep/later.py" in index.snapshot())
+
+    # Folder rename: the subtree moves, and later events under the new name are seen.
+    os.rename(workspace / "pkg", workspace / "lib")
+    assert wait_for(lambda: "lib/deep/m.py" in index.snapshot() and "pkg/deep/m.py" not in index.snapshot())
+    (workspace / "lib" / "deep" / "after.py").write_text("after\n")
+    assert wait_for(lambda: "lib/deep/after.py" in index.snapshot())
+
+    shutil.rmtree(workspace / "lib")
+    assert wait_for(lambda: not any(p.startswith("lib") for p in index.snapshot().entries))
+
+    # Files in ignored folders never show up.
+    (workspace / "build" / "out.o").write_text("junk")
+    (workspace / "src" / "marker.py").write_text("m\n")
+    assert wait_for(lambda: "src/marker.py" in index.snapshot())
+    assert "build/out.o" not in index.snapshot()
+    assert changes_seen and all(isinstance(c, list) for c in changes_seen)
+
+
+def test_changed_ignore_rules_rescan(app, workspace: Path) -> None:
+    (workspace / "keep.txt").write_text("k")
+    (workspace / "drop.log").write_text("d")
+    index = started(app)
+    assert "drop.log" in index.snapshot()
+    (workspace / ".gitignore").write_text("*.log\n")
+    assert wait_for(lambda: "drop.log" not in index.snapshot() and ".gitignore" in index.snapshot())
+    assert "keep.txt" in index.snapshot()
+
+
+def test_overflow_rescans_and_tells_the_user_once(app, workspace: Path) -> None:
+    (workspace / "a.py").write_text("a\n")
+    index = app.index
+    index.scan()
+    # Files created while nothing watched: only a rescan can find them (as after a lost queue).
+    (workspace / "missed").mkdir()
+    (workspace / "missed" / "lost.py").write_text("lost\n")
+    watcher = index.start_watcher()
+    notices = []
+    app.events.subscribe(NOTICE, lambda message, level: notices.append((message, level)))
+    generation = index.snapshot().generation
+    watcher.on_queue_overflow()          # what InotifyFD calls on IN_Q_OVERFLOW
+    assert wait_for(lambda: "missed/lost.py" in index.snapshot())
+    assert index.snapshot().generation > generation
+    assert wait_for(lambda: "missed" in watcher.watched())   # the rescan re-synced the watches
+    watcher.on_queue_overflow()
+    assert wait_for(lambda: watcher.idle())
+    assert len(notices) == 1 and "overflow" in notices[0][0] and notices[0][1] == "warning"
+    # Events keep flowing after the repair (no overflow loop).
+    (workspace / "missed" / "after.py").write_text("x\n")
+    assert wait_for(lambda: "missed/after.py" in index.snapshot())
+
+
+def test_watch_limit_falls_back_to_polling(app, workspace: Path, monkeypatch) -> None:
+    """The kernel's watch limit (ENOSPC from inotify_add_watch) is simulated by making the second
+    add_callback fail like the kernel does; the service must switch to polling and say so once."""
+    import errno
+
+    from watchdog.observers.inotify_c import InotifyFD
+
+    (workspace / "one").mkdir()
+    (workspace / "two").mkdir()
+    app.settings._merged["index.poll_seconds"] = 1   # poll fast in this test only
+    real_add = InotifyFD.add_callback
+    calls = {"n": 0}
+
+    def add_callback_hitting_limit(self, path, mask, callback, id_):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise OSError(errno.ENOSPC, "inotify watch limit reached")
+        return real_add(self, path, mask, callback, id_)
+
+    monkeypatch.setattr(InotifyFD, "add_callback", add_callback_hitting_limit)
+    index = started(app)
+    assert index.watcher.limited
+    assert any("watch limit" in n for n in index.notices)
+    (workspace / "two" / "unwatched.py").write_text("u\n")
+    assert wait_for(lambda: "two/unwatched.py" in index.snapshot(), timeout=6)
+
+
+def test_files_written_through_write_path_refresh_at_once(app, workspace: Path) -> None:
+    from marie.core.events import FILES_WRITTEN
+
+    app.index.scan()
+    (workspace / "w.py").write_text("w\n")
+    app.events.emit(FILES_WRITTEN, paths=[workspace / "w.py"], label="test")
+    assert "w.py" in app.index.snapshot()
