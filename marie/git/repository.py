@@ -71,12 +71,21 @@ def discover(root: Path) -> tuple[RepoInfo, pygit2.Repository | None]:
     workdir = str(Path(repo.workdir).resolve()) + os.sep
     rel = os.path.relpath(root, workdir)
     prefix = "" if rel == "." else Path(rel).as_posix() + "/"
-    try:
-        submodules = tuple(repo.listall_submodules())
-    except pygit2.GitError:
-        submodules = ()
+    submodules = _submodule_paths(Path(workdir) / ".gitmodules")
     linked = (Path(root) / ".git").is_file() or (Path(gitdir) / "commondir").is_file()
     return RepoInfo("worktree", "", workdir, gitdir, prefix, linked, submodules), repo
+
+
+def _submodule_paths(gitmodules: Path) -> tuple[str, ...]:
+    # Read .gitmodules directly: libgit2's submodule listing loads the whole index (slow, GIL held).
+    if not gitmodules.is_file():
+        return ()
+    try:
+        config = pygit2.Config(str(gitmodules))
+        return tuple(sorted(entry.value for entry in config
+                            if entry.name.startswith("submodule.") and entry.name.endswith(".path")))
+    except pygit2.GitError:
+        return ()
 
 
 def _decode(raw: bytes) -> str:
@@ -238,7 +247,7 @@ class GitRepo:
         mode = self._setting("git.untracked_files") or "all"
         files: dict[str, Status] = {}
         threshold = self._setting("git.status_process_threshold") or 0
-        if threshold and len(repo.index) >= threshold:
+        if threshold and self._index_entries_estimate() >= threshold:
             from marie.git import status_process
 
             try:
@@ -253,6 +262,14 @@ class GitRepo:
                 files[path] = entry
         self._status = self._head_state().with_files(files)
         return self._status
+
+    def _index_entries_estimate(self) -> int:
+        # From the index file's size (~100 bytes an entry), so that deciding does not load the
+        # index here: loading 100k entries holds the GIL for a noticeable time too.
+        try:
+            return (Path(self.repo.path) / "index").stat().st_size // 100
+        except OSError:
+            return 0
 
     def refresh(self, paths: Iterable[Path | str]) -> StatusSnapshot:
         """Update the last status for these paths only (``status_file`` per path); a full status when

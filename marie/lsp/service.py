@@ -433,6 +433,12 @@ class LspService:
         params["newName"] = new_name
         return convert_workspace_edit(self._call(handle, "textDocument/rename", params, uri), self._lines_for(handle))
 
+    def execute_command(self, path: Path | str, command: dict) -> Any:
+        """Run a server command offered by a code action (the server may answer with an edit)."""
+        path, handle, uri, current = self._prepare(path, None)
+        params = {"command": command.get("command"), "arguments": command.get("arguments") or []}
+        return self._call(handle, "workspace/executeCommand", params, None)
+
     # -- applying workspace edits ----------------------------------------------------------------
     def apply_workspace_edit(self, edit: WorkspaceEdit, label: str, source: str = "lsp"):
         """Write ``edit`` through the single checkpointed write path (``app.writes.apply``); open

@@ -38,7 +38,7 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
     qt_app.setDesktopFileName("marie")
     app = App(root, QtDispatcher())
     try:
-        window = MainWindow(app)
+        window = MainWindow(app, defer_panels=True)
         if file is not None:
             window.open_file(file)
         window.show()
@@ -51,6 +51,8 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
                 on_ready(window)
             if probe == "quit":
                 qt_app.quit()
+                return
+            window.load_panels_later()
 
         QTimer.singleShot(0, ready)
         return int(qt_app.exec())

@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
     editorOpened = Signal(object)
     editorClosed = Signal(object)
 
-    def __init__(self, app: Any, restore: bool = True) -> None:
+    def __init__(self, app: Any, restore: bool = True, defer_panels: bool = False) -> None:
         super().__init__()
         self.app = app
         self.setObjectName("MarieMainWindow")
@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
         self._closed: list[tuple[str, int, int]] = []   # reopen-closed-tab stack: (path, line, column)
         self._restoring = False
         self._closing = False
+        self._saved_state = b""        # dock layout from the session, re-applied once panels exist
+        self._first_in_area: dict[str, QDockWidget] = {}
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("EditorTabs")
@@ -144,7 +146,11 @@ class MainWindow(QMainWindow):
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._system_scheme_changed)
 
-        self._add_panels()
+        if restore:
+            saved = session.load(app.data_dir) if app.settings.get("ui.restore_session", True) else None
+            self._saved_state = saved.state if saved is not None else b""
+        if not defer_panels:
+            self._add_panels()
         for error in getattr(app.settings, "errors", []):
             self.show_message(f"Settings: {error}", "warning")
         if restore:
@@ -429,34 +435,68 @@ class MainWindow(QMainWindow):
 
     # ================================================================ panels
     def _add_panels(self) -> None:
+        """Create every discovered panel now (tests, screenshots)."""
         from marie.ui.panels import discover
 
-        first_in_area: dict[str, QDockWidget] = {}
+        self._first_in_area: dict[str, QDockWidget] = {}
         for spec in discover():
-            try:
-                widget = spec.factory(self)
-            except Exception as exc:   # one broken panel must not keep the window from opening
-                log.exception("panel %s failed to start", spec.id)
-                widget = QLabel(f"The {spec.title} panel failed to start:\n{exc}")
-                widget.setWordWrap(True)
-            dock = QDockWidget(spec.title, self)
-            dock.setObjectName(f"dock.{spec.id}")
-            dock.setWidget(widget)
-            area = AREAS.get(spec.area, Qt.DockWidgetArea.LeftDockWidgetArea)
-            self.addDockWidget(area, dock)
-            if spec.area in first_in_area:
-                self.tabifyDockWidget(first_in_area[spec.area], dock)
-            else:
-                first_in_area[spec.area] = dock
-            self.docks[spec.id] = dock
-            self.panels[spec.id] = widget
-            self.commands.register(Command(f"view.panel.{spec.id}", f"Toggle {spec.title}",
-                                           lambda pid=spec.id: self.toggle_panel(pid), spec.shortcut, "View"))
-        for dock in first_in_area.values():
+            self._add_panel(spec)
+        self._panels_done()
+
+    def load_panels_later(self) -> None:
+        """Create the panels after the window is already on screen and editable, one per event-loop
+        turn, so start-up is not held back by panels (git, models ...). Docks placed later get their
+        saved position back through ``restoreDockWidget``."""
+        from marie.ui.panels import discover
+
+        self._first_in_area = {}
+        pending = list(discover())
+
+        def step() -> None:
+            if self._closing:
+                return
+            if not pending:
+                self._panels_done()
+                return
+            spec = pending.pop(0)
+            dock = self._add_panel(spec)
+            self.restoreDockWidget(dock)
+            QTimer.singleShot(0, step)
+
+        QTimer.singleShot(0, step)
+
+    def _add_panel(self, spec: Any) -> QDockWidget:
+        try:
+            widget = spec.factory(self)
+        except Exception as exc:   # one broken panel must not keep the window from opening
+            log.exception("panel %s failed to start", spec.id)
+            widget = QLabel(f"The {spec.title} panel failed to start:\n{exc}")
+            widget.setWordWrap(True)
+        dock = QDockWidget(spec.title, self)
+        dock.setObjectName(f"dock.{spec.id}")
+        dock.setWidget(widget)
+        area = AREAS.get(spec.area, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.addDockWidget(area, dock)
+        first = self._first_in_area
+        if spec.area in first:
+            self.tabifyDockWidget(first[spec.area], dock)
+        else:
+            first[spec.area] = dock
+        self.docks[spec.id] = dock
+        self.panels[spec.id] = widget
+        self.commands.register(Command(f"view.panel.{spec.id}", f"Toggle {spec.title}",
+                                       lambda pid=spec.id: self.toggle_panel(pid), spec.shortcut, "View"))
+        return dock
+
+    def _panels_done(self) -> None:
+        if self._saved_state:
+            self.restoreState(QByteArray(self._saved_state))
+            return
+        for dock in self._first_in_area.values():
             dock.raise_()
         # Give the editor most of the room until the user (or a restored session) says otherwise.
         widths = {"left": 240, "right": 300, "bottom": 180, "top": 120}
-        for area, dock in first_in_area.items():
+        for area, dock in self._first_in_area.items():
             horizontal = area in ("left", "right")
             self.resizeDocks([dock], [widths.get(area, 200)],
                              Qt.Orientation.Horizontal if horizontal else Qt.Orientation.Vertical)

@@ -8,8 +8,11 @@ import pytest
 
 
 @pytest.fixture
-def make_window(qtbot, workspace: Path):
-    """``make_window(root=workspace, restore=True)`` -> a shown MainWindow on a fresh App.
+def make_window(qtbot, workspace: Path, monkeypatch):
+    """``make_window(root=workspace, restore=True, panels=False)`` -> a shown MainWindow on a fresh App.
+
+    By default the window gets no panels from other areas (they are tested in their own folders and
+    in test_window_panels.py); ``panels=True`` loads the real ones.
 
     Windows are closed (which saves their session and backups) and their apps shut down after the test."""
     from marie.app import App
@@ -18,7 +21,12 @@ def make_window(qtbot, workspace: Path):
 
     made: list = []
 
-    def make(root: Path = workspace, restore: bool = True, show: bool = True):
+    import marie.ui.panels as panels
+
+    real_discover = panels.discover
+
+    def make(root: Path = workspace, restore: bool = True, show: bool = True, panels_: bool = False):
+        monkeypatch.setattr(panels, "discover", real_discover if panels_ else (lambda: []))
         app = App(root, QtDispatcher())
         window = MainWindow(app, restore=restore)
         qtbot.addWidget(window)

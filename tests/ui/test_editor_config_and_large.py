@@ -110,3 +110,30 @@ def test_large_file_mode_above_threshold(qtbot, tmp_path):
     small = tmp_path / "small.log"
     small.write_text("x\n")
     assert not open_view(qtbot, small, settings).large_file_mode
+
+
+def test_sliced_loader_equals_textfile_load(tmp_path, monkeypatch):
+    """The worker's slice-by-slice decode gives exactly what TextFile.load gives (CRLF split across
+    slices, multi-byte characters split across slices, fallback encodings, BOMs, binary)."""
+    import random
+
+    import pytest
+
+    from marie.text.codec import BinaryFileError
+    from marie.text.document import TextFile
+    from marie.ui.editor import large_file
+
+    monkeypatch.setattr(large_file, "SLICE_BYTES", 7)
+    rnd = random.Random(7)
+    cases = [b"", b"a", b"a\r\nb\r\n", b"abcdef\r\nxyz", "\u00e9".encode() * 20 + b"\r\n" * 3, b"caf\xe9\n",
+             b"\xef\xbb\xbfx\r\n", b"\xff\xfeh\x00i\x00", b"a\rb\rc\r", b"123456\r\n7\r\n"]
+    cases += [bytes(rnd.choice(b"ab\r\n \xc3\xa9") for _ in range(rnd.randint(0, 40))) for _ in range(200)]
+    path = tmp_path / "c.txt"
+    for data in cases:
+        path.write_bytes(data)
+        expected = TextFile.load(path)
+        got = large_file.load_in_slices(path)
+        assert (got.text, got.format, got.disk.sha256) == (expected.text, expected.format, expected.disk.sha256), data
+    path.write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(BinaryFileError):
+        large_file.load_in_slices(path)

@@ -16,8 +16,10 @@ def test_discovered_panels_become_docks(make_window, monkeypatch):
     specs = [PanelSpec("alpha", "Alpha", "left", lambda w: QLabel("alpha body"), "Ctrl+Alt+1", 1),
              PanelSpec("beta", "Beta", "left", lambda w: QLabel("beta body"), None, 2),
              PanelSpec("gamma", "Gamma", "bottom", broken, None, 1)]
+    window = make_window(show=False)          # a window without panels, then ours through discover()
     monkeypatch.setattr(panels, "discover", lambda: specs)
-    window = make_window()
+    window._add_panels()
+    window.show()
     assert set(window.docks) == {"alpha", "beta", "gamma"}
     assert window.dockWidgetArea(window.docks["alpha"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert window.dockWidgetArea(window.docks["gamma"]) == Qt.DockWidgetArea.BottomDockWidgetArea
@@ -35,5 +37,5 @@ def test_discovered_panels_become_docks(make_window, monkeypatch):
 
 def test_real_panel_modules_load_without_breaking_the_window(make_window):
     # Whatever panels the other areas ship: each becomes a dock (or an error label), never a crash.
-    window = make_window()
+    window = make_window(panels_=True)
     assert set(window.docks) == {spec.id for spec in panels.discover()}

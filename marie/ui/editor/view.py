@@ -44,7 +44,10 @@ _SC_UPDATE_CONTENT, _SC_UPDATE_SELECTION = 1, 2
 _SC_MOD_INSERT, _SC_MOD_DELETE = 0x1, 0x2
 _BRACES = frozenset(b"()[]{}")
 _INDENT_AFTER = {"python": (":",), "yaml": (":",)}
-_MAX_LEXED_LINE_BYTES = 20_000  # a minified one-line file: no lexer, it would only make typing slow
+_MAX_LEXED_LINE_BYTES = 20_000
+_MOD_MASK = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+             | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
+_PLAIN_KEYS = frozenset((Qt.Key.Key_F3, Qt.Key.Key_Escape))  # a minified one-line file: no lexer, it would only make typing slow
 
 
 def _setting(settings: Any, key: str) -> Any:
@@ -131,6 +134,7 @@ class EditorView(QWidget):
         self._dirty = False
         self._suppress = 0          # >0 while we change the text ourselves (load/reload)
         self._pending_goto: tuple[int, int] | None = None
+        self._key_actions: dict | None = None
         self._job: LoadJob | None = None
         self._feeder: ChunkFeeder | None = None
         self._dark: bool | None = None  # None: follow the application theme
@@ -786,28 +790,31 @@ class EditorView(QWidget):
     def _handle_key(self, event, dry_run: bool = False) -> bool:
         """The editor's own shortcuts. ``dry_run`` only says whether the key is ours."""
         key = event.key()
-        mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-                                    | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
-        ctrl = Qt.KeyboardModifier.ControlModifier
-        shift = Qt.KeyboardModifier.ShiftModifier
-        K = Qt.Key
-        actions = {
-            (ctrl, K.Key_D): self.add_next_occurrence,
-            (ctrl | shift, K.Key_L): self.select_all_occurrences,
-            (ctrl, K.Key_Slash): self.toggle_comment,
-            (ctrl, K.Key_F): lambda: self.show_find(False),
-            (ctrl, K.Key_H): lambda: self.show_find(True),
-            (ctrl, K.Key_G): self.goto_line_dialog,
-            (Qt.KeyboardModifier.NoModifier, K.Key_F3): self.find_next,
-            (shift, K.Key_F3): self.find_previous,
-            (ctrl, K.Key_Equal): self.zoom_in,
-            (ctrl, K.Key_Plus): self.zoom_in,
-            (ctrl | shift, K.Key_Plus): self.zoom_in,
-            (ctrl, K.Key_Minus): self.zoom_out,
-            (ctrl, K.Key_0): self.zoom_reset,
-        }
+        mods = event.modifiers() & _MOD_MASK
+        if not mods and key not in _PLAIN_KEYS:
+            return False  # ordinary typing: back to Scintilla as fast as possible
+        actions = self._key_actions
+        if actions is None:
+            ctrl = Qt.KeyboardModifier.ControlModifier
+            shift = Qt.KeyboardModifier.ShiftModifier
+            K = Qt.Key
+            actions = self._key_actions = {
+                (ctrl, K.Key_D): self.add_next_occurrence,
+                (ctrl | shift, K.Key_L): self.select_all_occurrences,
+                (ctrl, K.Key_Slash): self.toggle_comment,
+                (ctrl, K.Key_F): lambda: self.show_find(False),
+                (ctrl, K.Key_H): lambda: self.show_find(True),
+                (ctrl, K.Key_G): self.goto_line_dialog,
+                (Qt.KeyboardModifier.NoModifier, K.Key_F3): self.find_next,
+                (shift, K.Key_F3): self.find_previous,
+                (ctrl, K.Key_Equal): self.zoom_in,
+                (ctrl, K.Key_Plus): self.zoom_in,
+                (ctrl | shift, K.Key_Plus): self.zoom_in,
+                (ctrl, K.Key_Minus): self.zoom_out,
+                (ctrl, K.Key_0): self.zoom_reset,
+            }
         action = actions.get((mods, key))
-        if action is None and key == K.Key_Escape and mods == Qt.KeyboardModifier.NoModifier:
+        if action is None and key == Qt.Key.Key_Escape and not mods:
             if self.find_bar.isVisible():
                 action = self.find_bar.close_bar
             elif self.sci.selections() > 1:

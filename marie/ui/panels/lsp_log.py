@@ -1,0 +1,36 @@
+"""The Language Server Log panel: what the servers print on stderr, plus their log messages and
+MarieIDE's own notes (started, crashed, restarted, hung). GUI thread; follows the ``lsp.log`` event.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
+
+from marie.ui.panels import PanelSpec
+
+
+class LspLogPanel(QWidget):
+    MAX_LINES = 5000
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.app = window.app
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.view = QPlainTextEdit(self)
+        self.view.setReadOnly(True)
+        self.view.setMaximumBlockCount(self.MAX_LINES)
+        self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        layout.addWidget(self.view)
+        self._unsubscribe = self.app.events.subscribe("lsp.log", self.append)
+        self.destroyed.connect(lambda *_: self._unsubscribe())
+
+    def append(self, language: str, line: str, **_: Any) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        self.view.appendPlainText(f"{stamp} [{language or 'lsp'}] {line}")
+
+
+PANEL = PanelSpec(id="lsp_log", title="Language Server Log", area="bottom", factory=LspLogPanel, order=90)
