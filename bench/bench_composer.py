@@ -134,18 +134,19 @@ def _drift(line: str, rng: random.Random) -> str:
     return body + ("\n" if line.endswith("\n") else "")
 
 
-def noisy(answer: str, fmt: str, variant: str, rng: random.Random) -> str | None:
+def noisy(answer: str, fmt: str, variant: str, rng: random.Random, old: str = "") -> str | None:
     lines = answer.splitlines(keepends=True)
     if fmt == "whole":
         if variant != "whitespace":
             return None
+        copied = set(old.splitlines(keepends=True))  # drift only on lines the model copied unchanged
         out, inside = [], False
         for l in lines:
             if l.startswith("```"):
                 inside = not inside
                 out.append(l)
                 continue
-            out.append(_drift(l, rng) if inside and rng.random() < 0.3 else l)
+            out.append(_drift(l, rng) if inside and l in copied and rng.random() < 0.3 else l)
         return "".join(out)
     if fmt == "search_replace":
         return _noisy_sr(lines, variant, rng)
@@ -284,7 +285,7 @@ def run(ctx) -> dict:
         for fmt in formats.FORMATS:
             clean = formats.render(fmt, path, old, new)
             for variant in ("clean", "whitespace", "context", "indent"):
-                answer = clean if variant == "clean" else noisy(clean, fmt, variant, rng)
+                answer = clean if variant == "clean" else noisy(clean, fmt, variant, rng, old)
                 if answer is None:
                     continue
                 applications += 1

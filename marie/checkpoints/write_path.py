@@ -164,7 +164,23 @@ class WritePath:
         """Raise ``PathRefused`` for the first unsafe path; nothing is written."""
         for change in changes:
             for rel in change.touched():
-                resolve_inside(self.root, rel, allow_protected=allow_protected)
+                try:
+                    resolve_inside(self.root, rel, allow_protected=allow_protected)
+                except PathRefused as exc:
+                    if not self._replaces_link(change, rel, exc):
+                        raise
+
+    def _replaces_link(self, change: FileChange, rel: str, exc: PathRefused) -> bool:
+        """A change that replaces or deletes a symlink itself (never writes through it) may act on a
+        link that points outside the workspace, as long as the link's folder is inside."""
+        if not (change.exact or change.link is not None or change.delete):
+            return False
+        if "symbolic link" not in str(exc) or not os.path.islink(self.root / rel):
+            return False
+        parent = rel.rpartition("/")[0]
+        if parent:
+            resolve_inside(self.root, parent, allow_protected=True)
+        return True
 
     def apply(self, changes: list[FileChange], label: str, *, checkpoint: bool = True,
               allow_protected: bool = False, source: str = "user") -> WriteResult:

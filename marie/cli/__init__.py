@@ -1,8 +1,10 @@
 """The ``marie`` command line: the same core services as the window, without Qt.
 
-Subcommands live in ``marie/cli/cmd_*.py``; each module defines ``register(subparsers)`` and sets
-``func`` (``func(args) -> int``) on its parsers. ``marie`` with no subcommand (or ``marie PATH``)
-opens the window. No module here imports Qt at import time.
+Subcommands live in ``marie/cli/cmd_<name>.py``; module ``cmd_<name>`` defines
+``register(subparsers)``, which adds the subcommand ``<name>`` and sets ``func`` (``func(args) -> int``)
+on its parser. Only the module of the command being run is imported (all of them for ``--help``), so
+``marie`` opens the window without paying for every subcommand's imports. ``marie`` with no
+subcommand (or ``marie PATH``) opens the window. No module here imports Qt at import time.
 """
 
 from __future__ import annotations
@@ -17,32 +19,36 @@ from pathlib import Path
 from marie import __version__
 
 
-def _command_modules() -> list[str]:
+def command_names() -> list[str]:
+    """Subcommand names, from the module names alone (nothing is imported)."""
     package = Path(__file__).parent
-    return sorted(m.name for m in pkgutil.iter_modules([str(package)]) if m.name.startswith("cmd_"))
+    return sorted(m.name.removeprefix("cmd_") for m in pkgutil.iter_modules([str(package)]) if m.name.startswith("cmd_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand, or just ``only`` (faster)."""
     parser = argparse.ArgumentParser(prog="marie", description="MarieIDE: open a project, or work with it from the terminal.")
     parser.add_argument("--version", action="version", version=f"MarieIDE {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _command_modules():
-        module = importlib.import_module(f"marie.cli.{name}")
-        module.register(subparsers)
+    for name in command_names():
+        if only is None or name == only:
+            importlib.import_module(f"marie.cli.cmd_{name}").register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    commands = set(command_names())
+    wants_help = any(a in ("-h", "--help", "--version") for a in argv)
     # `marie` and `marie PATH` open the window, like `code .`.
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first is None and not any(a in ("-h", "--help", "--version") for a in argv):
-        argv = ["open", *argv]
+    if first is None and not wants_help:
+        argv, first = ["open", *argv], "open"
     elif first is not None and first not in commands:
-        argv = ["open", *argv]
+        argv, first = ["open", *argv], "open"
+    only = None if first is None else first
+    parser = build_parser(only)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

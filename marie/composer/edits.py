@@ -243,7 +243,8 @@ def whole_file_text(base: str | None, content: str) -> str:
     old = [matching.body(l) for l in old_lines]
     import difflib
 
-    sm = difflib.SequenceMatcher(a=[o.rstrip() for o in old], b=[n.rstrip() for n in new], autojunk=False)
+    sm = difflib.SequenceMatcher(a=[matching._lead(o) + matching._squash(o) for o in old],
+                                b=[matching._lead(n) + matching._squash(n) for n in new], autojunk=False)
     out: list[str] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":

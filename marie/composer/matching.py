@@ -167,7 +167,38 @@ def locate(file_lines: list[str], search_lines: list[str], *, hint: int | None =
             return _pick(found, hint, f"starting {preview!r}", path)
     if "fuzzy" not in tiers:
         raise NoMatch(_no_match_message(path, search, bodies, None), path)
+    gapped = _gapped(bodies, search)
+    if gapped:
+        best = _pick(gapped, hint, f"starting {preview!r}", path)
+        shift = _fuzzy_shift(bodies[best.start:best.end], search)
+        return Match(best.start, best.end, "fuzzy", shift, best.score)
     return _fuzzy(bodies, search, hint, path, fuzzy_threshold)
+
+
+MAX_GAP = 3
+
+
+def _gapped(bodies: list[str], search: list[str]) -> list[Match]:
+    """Places where every non-blank search line occurs, in order, with at most ``MAX_GAP`` other lines
+    in between: the model left out a few context lines. Lines must agree once whitespace is collapsed."""
+    want = [_squash(s) for s in search if s.strip()]
+    if len(want) < 2:
+        return []
+    keys = [_squash(b) for b in bodies]
+    found: list[Match] = []
+    for i, key in enumerate(keys):
+        if key != want[0]:
+            continue
+        j, k, skipped = i + 1, 1, 0
+        while k < len(want) and j < len(keys) and skipped <= MAX_GAP:
+            if keys[j] == want[k]:
+                k += 1
+            elif keys[j]:
+                skipped += 1
+            j += 1
+        if k == len(want) and skipped <= MAX_GAP:
+            found.append(Match(i, j, "fuzzy", 0, 1.0))
+    return found
 
 
 def _fuzzy(bodies: list[str], search: list[str], hint: int | None, path: str, threshold: float) -> Match:
@@ -232,7 +263,36 @@ def _no_match_message(path: str, search: list[str], bodies: list[str], best: tup
     return msg + ". Copy the current lines exactly."
 
 
-def reindent(lines: list[str], shift: int, style_lines: list[str]) -> list[str]:
+def _ws_key(line: str) -> str:
+    """Indentation width plus the text with whitespace runs collapsed: what a model means by a line."""
+    return f"{_width(_lead(line))}|{_squash(line)}" if line.strip() else ""
+
+
+def prefix_rule(file_bodies: list[str], search: list[str]) -> tuple[str, str] | None:
+    """How the model's indentation relates to the file's, as a string prefix to add or remove, taken from
+    the first line both agree on; keeps the model's own relative whitespace (tabs included)."""
+    by_key: dict[str, str] = {}
+    for f in file_bodies:
+        if f.strip():
+            by_key.setdefault(_squash(f), f)
+    for line in search:
+        if not line.strip():
+            continue
+        f = by_key.get(_squash(line))
+        if f is None:
+            continue
+        fl, sl = _lead(f), _lead(line)
+        if fl == sl:
+            return None
+        if fl.endswith(sl):
+            return ("add", fl[: len(fl) - len(sl)])
+        if sl.endswith(fl):
+            return ("del", sl[: len(sl) - len(fl)])
+        return None
+    return None
+
+
+def reindent(lines: list[str], shift: int, style_lines: list[str], rule: tuple[str, str] | None = None) -> list[str]:
     """Shift the indentation of ``lines`` (bodies) by ``shift`` columns, in the file's style."""
     if not shift:
         return list(lines)
@@ -241,6 +301,12 @@ def reindent(lines: list[str], shift: int, style_lines: list[str]) -> list[str]:
     for line in lines:
         if not line.strip():
             out.append(line)
+            continue
+        if rule is not None and rule[0] == "add":
+            out.append(rule[1] + line)
+            continue
+        if rule is not None and rule[0] == "del" and line.startswith(rule[1]):
+            out.append(line[len(rule[1]):])
             continue
         width = max(0, _width(_lead(line)) + shift)
         lead = ("\t" * (width // TAB) + " " * (width % TAB)) if use_tabs else " " * width
@@ -251,7 +317,21 @@ def reindent(lines: list[str], shift: int, style_lines: list[str]) -> list[str]:
 DRIFT_RATIO = 0.75
 
 
-def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], shift: int, path: str = "") -> list[str]:
+def _conflict(i1: int, i2: int, a1: int, a2: int) -> bool:
+    """Whether the file's unexplained lines (search range [i1, i2)) and the model's change ([a1, a2))
+    leave the result uncertain. Lines next to a replaced block stay where they are; lines inside it,
+    or at the very point where the model inserts, could go either way."""
+    if i1 == i2 and a1 == a2:
+        return i1 == a1
+    if i1 == i2:
+        return a1 < i1 < a2
+    if a1 == a2:
+        return i1 < a1 < i2
+    return i1 < a2 and a1 < i2
+
+
+def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], shift: int, path: str = "",
+                rule: tuple[str, str] | None = None) -> list[str]:
     """Apply the edit (search -> replacement) to a window that only resembles the search text.
 
     The window's differences from the search text are kept unless the edit rewrites those very lines:
@@ -263,8 +343,9 @@ def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], sh
 
     key_s = [_squash(x) for x in search]
     key_w = [_squash(x) for x in window]
-    ours = [op for op in difflib.SequenceMatcher(a=key_s, b=[_squash(x) for x in replacement], autojunk=False).get_opcodes()
-            if op[0] != "equal"]
+    # The model's own change (search -> replacement) keeps indentation: re-indenting a line is a change.
+    ours = [op for op in difflib.SequenceMatcher(a=[_ws_key(x) for x in search], b=[_ws_key(x) for x in replacement],
+                                                 autojunk=False).get_opcodes() if op[0] != "equal"]
     theirs = difflib.SequenceMatcher(a=key_s, b=key_w, autojunk=False).get_opcodes()
     mapped: dict[int, str] = {}          # search line -> the window line it corresponds to
     extra: list[tuple[int, int, int, int]] = []  # window changes that are not drift
@@ -277,11 +358,11 @@ def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], sh
             extra.append((i1, i2, j1, j2))
     for i1, i2, _j1, _j2 in extra:
         for _tag, a1, a2, _b1, _b2 in ours:
-            if i1 <= a2 and a1 <= i2:
+            if _conflict(i1, i2, a1, a2):
                 raise NoMatch(f"{path}: the lines to replace only resemble the file near the change (lines are "
                               "missing or different there), so the edit was not applied; copy the exact current "
                               "lines", path)
-    new_lines = reindent(replacement, shift, window)
+    new_lines = reindent(replacement, shift, window, rule)
     out: list[str] = []
     i = 0
     ours_at = {a1: (a2, b1, b2) for _t, a1, a2, b1, b2 in ours}
@@ -315,12 +396,15 @@ def replace_lines(file_lines: list[str], match: Match, replacement: list[str], s
                   path: str = "") -> list[str]:
     """Replace the matched lines by ``replacement`` (bodies) with the file's own line endings."""
     region = file_lines[match.start:match.end]
-    if match.tier == "fuzzy" and search is not None:
-        new_bodies = fuzzy_merge([body(l) for l in region], _trim_blank(search), replacement, match.shift, path)
+    bodies = [body(l) for l in region]
+    trimmed = _trim_blank(search) if search is not None else None
+    rule = prefix_rule(bodies, trimmed) if match.shift and trimmed else None
+    if match.tier == "fuzzy" and trimmed is not None:
+        new_bodies = fuzzy_merge(bodies, trimmed, replacement, match.shift, path, rule)
+    elif match.tier in ("whitespace", "indent") and trimmed is not None and len(trimmed) == len(bodies):
+        new_bodies = _aligned_merge(bodies, trimmed, replacement, match.shift, rule)
     else:
-        new_bodies = reindent(replacement, match.shift, region) if match.shift else list(replacement)
-    if match.tier in ("whitespace", "indent") and search is not None:
-        new_bodies = _keep_unchanged_lines(region, search, new_bodies, match.shift)
+        new_bodies = reindent(replacement, match.shift, region, rule) if match.shift else list(replacement)
     eol = dominant_eol(region) if any(eol_of(l) for l in region) else dominant_eol(file_lines)
     at_end_without_eol = match.end == len(file_lines) and region and not eol_of(region[-1])
     out = [b + eol for b in new_bodies]
@@ -329,22 +413,20 @@ def replace_lines(file_lines: list[str], match: Match, replacement: list[str], s
     return file_lines[:match.start] + out + file_lines[match.end:]
 
 
-def _keep_unchanged_lines(region: list[str], search: list[str], new: list[str], shift: int) -> list[str]:
-    """Lines the model meant to keep (same in search and replacement) keep the file's exact text,
-    so whitespace drift in the model's copy never leaks into the file."""
-    region_by_key: dict[str, list[str]] = {}
-    for line in region:
-        region_by_key.setdefault(_squash(body(line)), []).append(body(line))
-    search_keys = {_squash(s) for s in search}
-    out = []
-    for line in new:
-        key = _squash(line)
-        originals = region_by_key.get(key)
-        if (line.strip() and key in search_keys and originals and len(originals) == 1
-                and _width(_lead(originals[0])) == _width(_lead(line))):
-            out.append(originals[0])
+def _aligned_merge(region: list[str], search: list[str], replacement: list[str], shift: int,
+                   rule: tuple[str, str] | None) -> list[str]:
+    """For line-by-line matches: lines the model kept (same in its search and replacement) keep the
+    file's exact text, so whitespace drift in the model's copy never leaks into the file; changed lines
+    are re-indented by the shift."""
+    import difflib
+
+    out: list[str] = []
+    sm = difflib.SequenceMatcher(a=[_ws_key(x) for x in search], b=[_ws_key(x) for x in replacement], autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            out += region[i1:i2]
         else:
-            out.append(line)
+            out += reindent(replacement[j1:j2], shift, region, rule)
     return out
 
 

@@ -225,6 +225,7 @@ class BranchInfo:
     upstream: str | None = None
     ahead: int = 0
     behind: int = 0
+    merged: bool = False            # local branches: its tip is reachable from HEAD (safe to delete)
 
 
 @dataclass(frozen=True)
@@ -248,10 +249,18 @@ class StashInfo:
     commit: str
 
 
+UNCOMMITTED_ID = "0000000"
+NOT_COMMITTED = "Not committed yet"
+
+
 @dataclass(frozen=True)
 class BlameLine:
-    line: int                       # 1-based line in the committed file
-    commit: str                     # short id
+    line: int                       # 1-based line (of the committed file, or of the buffer for blame_buffer)
+    commit: str                     # short id; UNCOMMITTED_ID for a line not committed yet
     author: str
     time: int
     summary: str
+
+    @property
+    def committed(self) -> bool:
+        return self.commit != UNCOMMITTED_ID

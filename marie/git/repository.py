@@ -23,7 +23,8 @@ from marie.git import hooks as hooklib
 from marie.git.graph import assign_lanes
 from marie.git.model import (BlameLine, BranchInfo, CommitInfo, CommitResult, DirtyTreeError, DiffLine, FileDiff,
                              FileStatus as Status, GitError, HookFailed, Hunk, LogEntry, MergeResult,
-                             NotARepository, RepoInfo, StashInfo, StatusSnapshot)
+                             NOT_COMMITTED, NotARepository, RepoInfo, StashInfo, StatusSnapshot,
+                             UNCOMMITTED_ID)
 from marie.git.partial import apply_selected
 
 _INDEX_KIND = ((FileStatus.INDEX_NEW, "added"), (FileStatus.INDEX_MODIFIED, "modified"),
@@ -553,7 +554,11 @@ class GitRepo:
                 repo.lookup_reference(repo.head.name).set_target(oid, f"commit (amend): {message.splitlines()[0]}")
         else:
             parents = [head.id] if head is not None else []
+            merging = repo.listall_mergeheads() if head is not None else []
+            parents += [h for h in merging if h not in parents]  # concluding a merge: record its parents
             oid = repo.create_commit("HEAD", author, sig, message, tree_id, parents)
+            if merging:
+                repo.state_cleanup()
         if run_hooks:
             run = hooklib.run_hook(hooks, "post-commit", [], self.workdir, gitdir, self._hook_timeout())
             if run is not None:
@@ -568,6 +573,7 @@ class GitRepo:
     def branches(self) -> list[BranchInfo]:
         repo = self.repo
         current = None if repo.head_is_unborn or repo.head_is_detached else repo.head.shorthand
+        head = self._head_commit()
         out: list[BranchInfo] = []
         for name in sorted(repo.branches.local):
             branch = repo.branches.local[name]
@@ -575,8 +581,9 @@ class GitRepo:
             ahead = behind = 0
             if upstream is not None:
                 ahead, behind = repo.ahead_behind(branch.target, upstream.target)
+            merged = head is not None and (branch.target == head.id or repo.descendant_of(head.id, branch.target))
             out.append(BranchInfo(name, False, name == current, str(branch.target)[:7],
-                                  upstream.shorthand if upstream is not None else None, ahead, behind))
+                                  upstream.shorthand if upstream is not None else None, ahead, behind, merged))
         for name in sorted(repo.branches.remote):
             branch = repo.branches.remote[name]
             if name.endswith("/HEAD"):
@@ -708,6 +715,14 @@ class GitRepo:
             return []
         return sorted({(e[1] or e[2] or e[0]).path for e in index.conflicts})
 
+    def conflict_line(self, path: str) -> int | None:
+        """1-based line of the first ``<<<<<<<`` marker in the working file, or None."""
+        data = self._read_worktree(path) or b""
+        for number, line in enumerate(data.split(b"\n"), start=1):
+            if line.startswith(b"<<<<<<<"):
+                return number
+        return None
+
     def merge_message(self) -> str:
         """The prepared message of a merge in progress (MERGE_MSG), or ""."""
         path = Path(self.repo.path) / "MERGE_MSG"
@@ -832,6 +847,36 @@ class GitRepo:
                                      author.time if author else (sig.time if sig else 0), summaries[oid]))
         return out
 
+    def blame_buffer(self, path: str, content: bytes) -> list[BlameLine]:
+        """Blame for an editor buffer (saved or not): lines that differ from HEAD's version are
+        "Not committed yet"; the others carry the blame of the HEAD line they came from (found by a
+        diff of the buffer against the committed blob, without context)."""
+        self._worktree()
+        path = self.repo_path(path) if Path(path).is_absolute() else path
+        count = content.count(b"\n") + (1 if content and not content.endswith(b"\n") else 0)
+        committed, _ = self._head_blob(path)
+        if committed is None:  # untracked, newly added or nothing committed: every line is new
+            return [_uncommitted(n) for n in range(1, count + 1)]
+        by_line = {entry.line: entry for entry in self.blame(path)}
+        patch = pygit2.Patch.create_from(committed, content, old_as_path=path, new_as_path=path, context_lines=0)
+        if patch.delta.is_binary:
+            raise GitError(f"{path} is binary, so there is no line blame for it")
+        out: list[BlameLine] = []
+        new, offset = 1, 0  # offset: old line = new line + offset, outside changed ranges
+        for hunk in patch.hunks:
+            first_new = hunk.new_start if hunk.new_lines else hunk.new_start + 1
+            while new < first_new:
+                out.append(_moved(by_line.get(new + offset), new))
+                new += 1
+            for _ in range(hunk.new_lines):
+                out.append(_uncommitted(new))
+                new += 1
+            offset += hunk.old_lines - hunk.new_lines
+        while new <= count:
+            out.append(_moved(by_line.get(new + offset), new))
+            new += 1
+        return out
+
     # -- remotes --------------------------------------------------------------------------------
     def remotes(self) -> list[tuple[str, str]]:
         return [(r.name, r.url) for r in self.repo.remotes]
@@ -941,6 +986,16 @@ class GitRepo:
                 tracking = repo.branches.remote.get(f"{rem.name}/{branch}")
             local.upstream = tracking
         return MergeResult("pushed", str(local.target)[:7])
+
+
+def _uncommitted(line: int) -> BlameLine:
+    return BlameLine(line, UNCOMMITTED_ID, "Not Committed Yet", int(time.time()), NOT_COMMITTED)
+
+
+def _moved(entry: BlameLine | None, line: int) -> BlameLine:
+    if entry is None:  # cannot happen for a consistent diff; say so rather than guess
+        return _uncommitted(line)
+    return BlameLine(line, entry.commit, entry.author, entry.time, entry.summary)
 
 
 class _Callbacks(pygit2.RemoteCallbacks):

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 
 from marie.core.events import FILE_SAVED, FILES_WRITTEN, INDEX_CHANGED
 from marie.core.tasks import Task
+from marie.git.commit_message import clean_ai_message
 from marie.git.model import GitError, Hunk, RepoInfo, StatusSnapshot
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,11 @@ _OPS: dict[str, str | None] = {
     "staged_patch": None, "stage": "paths", "stage_all": "full", "unstage": "paths", "stage_lines": "paths",
     "unstage_lines": "paths", "commit": "full", "branches": None, "create_branch": "full", "switch": "full",
     "checkout_detached": "full", "rename_branch": "full", "delete_branch": None, "merge": "full",
-    "conflicts": None, "merge_message": None, "finish_merge": "full", "stash_save": "full", "stashes": None,
+    "conflicts": None, "conflict_line": None, "merge_message": None, "blame_buffer": None, "finish_merge": "full", "stash_save": "full", "stashes": None,
     "stash_apply": "full", "stash_pop": "full", "stash_drop": None, "log": None, "blame": None,
     "remotes": None, "add_remote": None, "fetch": "full", "pull": "full", "push": "full",
 }
 _TAKES_CTX = {"fetch", "pull", "push"}
-
-COMMIT_PROMPT = (
-    "You write git commit messages in the Conventional Commits format: a subject line "
-    "`type(scope): summary` (type is one of feat, fix, docs, style, refactor, perf, test, build, ci, "
-    "chore; subject at most 50 characters, imperative mood, no final period), then a blank line and, "
-    "if useful, a short body wrapped at 72 characters. Reply with the message only.")
 
 
 class GitService:
@@ -223,25 +218,45 @@ class GitService:
 
     def suggest_commit_message(self, on_done: Callable[[str], None] | None = None,
                                on_error: Callable[[BaseException], None] | None = None,
-                               on_text: Callable[[str], None] | None = None) -> Task:
+                               on_text: Callable[[str], None] | None = None,
+                               max_tokens: int | None = None) -> Task:
         """Ask the "commit_message" model for a Conventional Commits message from the staged diff.
-        Runs on the shared pool (inference must not block the git worker)."""
-        return self.app.tasks.submit(self._suggest, on_text, name="git commit message",
+        Any thread; the inference runs on the "git-ai" worker (it must not hold up the git worker) and
+        ``on_done(message)`` arrives through the dispatcher."""
+        return self.app.tasks.submit(self._suggest, on_text, max_tokens, name="git commit message", worker="git-ai",
                                      on_done=on_done, on_error=on_error)
 
-    def _suggest(self, ctx: Any, on_text: Callable[[str], None] | None = None) -> str:
-        from marie.ai.types import ChatRequest, Message
+    def suggest_commit_message_sync(self, max_tokens: int | None = None) -> str:
+        """Blocking form of ``suggest_commit_message`` (CLI, tests; never the GUI thread)."""
+        return self.suggest_commit_message(max_tokens=max_tokens).result()
+
+    def _suggest(self, ctx: Any, on_text: Callable[[str], None] | None = None, max_tokens: int | None = None) -> str:
+        from marie.ai.types import ChatRequest
+        from marie.git import commit_message as cm
 
         patch = self.call("staged_patch")
         if not patch.strip():
             raise GitError("nothing is staged: stage some changes before asking for a message")
-        if len(patch) > 12000:  # small local models have small contexts; the start says the most
-            patch = patch[:12000] + "\n[diff truncated]\n"
-        request = ChatRequest([Message("system", COMMIT_PROMPT), Message("user", "Staged diff:\n" + patch)],
-                              max_tokens=160, temperature=0.0)
+        ai = self.app.ai
+        task = "commit_message"
+        max_tokens = int(max_tokens or self._setting("git.ai_max_tokens") or 48)
+        caps = ai.capabilities(task)
+        # The diff is cut to the model's context, and to git.ai_max_diff_tokens so that a CPU model
+        # answers in seconds; the file list is always sent whole.
+        limit = caps.context_length
+        cap = self._setting("git.ai_max_diff_tokens")
+        if cap:
+            limit = min(limit, int(cap) + max_tokens + 400)
+        messages = cm.build_messages(patch, limit, max_tokens, lambda text: ai.count_tokens(text, task))
+        request = ChatRequest(messages, max_tokens=max_tokens, temperature=0.0,
+                              grammar=cm.GRAMMAR if caps.grammar else None)
         poster = (lambda text: self.app.dispatcher.post(on_text, text)) if on_text else None
-        completion = self.app.ai.complete("commit_message", request, token=ctx.token, on_text=poster)
-        return clean_ai_message(completion.text)
+        completion = ai.complete(task, request, token=ctx.token if ctx is not None else None, on_text=poster)
+        message = cm.clean_ai_message(completion.text)
+        if not cm.is_conventional(message):
+            raise GitError(f"the model did not write a Conventional Commits message (it wrote {message[:80]!r}); "
+                           "try again or write one yourself")
+        return message
 
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
@@ -257,16 +272,6 @@ class GitService:
                 self.app.tasks.submit(lambda ctx: repo._repo.free(), worker=WORKER)
             except RuntimeError:
                 pass
-
-
-def clean_ai_message(text: str) -> str:
-    """Strip code fences, quotes and chatter around a model's commit message."""
-    lines = [line for line in text.strip().splitlines() if not line.strip().startswith("```")]
-    body = "\n".join(lines).strip()
-    for lead in ("Commit message:", "commit message:", "Here is the commit message:"):
-        if body.startswith(lead):
-            body = body[len(lead):].strip()
-    return body.strip('"').strip("'").strip()
 
 
 def _paths_of(changes: Any) -> list[str]:

@@ -191,8 +191,10 @@ class IndexService:
             self._snapshot = new
         if self.watcher:
             gone = [c.path for c in changes if c.kind == "removed" and snap.get(c.path) and snap.get(c.path).kind == "dir"]
-            self.watcher.remove_dirs(gone)
+            # Add first: a folder moved inside the tree keeps its inode, so the kernel hands back its
+            # existing watch and the new path takes it over; only then drop what is really gone.
             self.watcher.add_dirs(new_dirs)
+            self.watcher.remove_dirs(gone)
         if changes:
             self._announce(new, changes)
 

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from typing import Callable, Iterable
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,10 @@ class Watcher:
                 return
             path = os.fsencode(os.path.join(self.root, *rel.split("/")) if rel else self.root)
             try:
-                wd = self._fd.add_callback(path, mask, self, id(self))
+                with warnings.catch_warnings():
+                    # Re-adding a moved folder returns its existing watch; watchdog warns, harmlessly.
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    wd = self._fd.add_callback(path, mask, self, id(self))
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EMFILE):
                     self.limited = True

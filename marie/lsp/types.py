@@ -256,6 +256,41 @@ def convert_signature_help(raw: Any, encoding: str = "utf-16") -> SignatureHelp 
 
 
 def convert_symbols(raw: Any, lines: LineTable) -> list[Symbol]:
+    """DocumentSymbol trees as they come; flat SymbolInformation lists (pylsp) nested by range:
+    a symbol goes under the closest earlier one whose range contains it."""
+    raw = raw or []
+    if raw and all("location" in item for item in raw):
+        return _nest_flat(raw, lines)
+    return _convert_tree(raw, lines)
+
+
+def _nest_flat(raw: list[dict], lines: LineTable) -> list[Symbol]:
+    nodes = []   # (range, symbol fields, children list)
+    roots: list = []
+    stack: list = []
+    for item in raw:
+        rng = convert_range(item["location"]["range"], lines)
+        node = (rng, item, [])
+        while stack and not _contains(stack[-1][0], rng):
+            stack.pop()
+        (stack[-1][2] if stack else roots).append(node)
+        stack.append(node)
+        nodes.append(node)
+
+    def build(node: tuple) -> Symbol:
+        rng, item, children = node
+        return Symbol(item.get("name", ""), SYMBOL_KINDS.get(item.get("kind") or 0, ""), rng, "",
+                      item.get("containerName") or "", tuple(build(c) for c in children))
+
+    return [build(n) for n in roots]
+
+
+def _contains(outer: Range, inner: Range) -> bool:
+    return (outer.line, outer.column) <= (inner.line, inner.column) and \
+        (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column) and outer != inner
+
+
+def _convert_tree(raw: Any, lines: LineTable) -> list[Symbol]:
     out = []
     for item in raw or []:
         rng = item.get("selectionRange") or item.get("range") or (item.get("location") or {}).get("range")
@@ -263,7 +298,7 @@ def convert_symbols(raw: Any, lines: LineTable) -> list[Symbol]:
             continue
         out.append(Symbol(item.get("name", ""), SYMBOL_KINDS.get(item.get("kind") or 0, ""),
                           convert_range(rng, lines), item.get("detail") or "", item.get("containerName") or "",
-                          tuple(convert_symbols(item.get("children"), lines))))
+                          tuple(_convert_tree(item.get("children"), lines))))
     return out
 
 

@@ -5,7 +5,8 @@
 version on the git worker (debounced while typing) and marks added, modified and deleted lines in a
 margin of their own. A click on a marker offers to show the old lines or revert that change in the
 buffer (one undo step). "Git: Toggle Blame" shows commit and author per line in a text margin, with
-the date and message on hover. GUI thread only.
+the date and message on hover; lines the buffer changed against HEAD (saved or not) read "Not
+committed yet". GUI thread only.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMenu
 
-from marie.git.model import FileDiff, Hunk
+from marie.git.model import NOT_COMMITTED, FileDiff, Hunk
 from marie.git.partial import apply_selected
 from marie.git.service import GIT_STATUS
 
@@ -60,6 +61,7 @@ class GitGutter:
         self.timer.setSingleShot(True)
         self.timer.setInterval(300)
         self.timer.timeout.connect(self.update)
+        self.timer.timeout.connect(self.update_blame)
         editor.textEdited.connect(self.timer.start)
         if hasattr(editor, "loaded"):
             editor.loaded.connect(self.update)
@@ -170,10 +172,27 @@ class GitGutter:
             self.sci.marginTextClearAll()
             self.sci.setMarginWidthN(MARGIN_BLAME, 0)
             return
+        self.update_blame()
+
+    def update_blame(self) -> None:
+        """Blame the buffer as it is now (unsaved edits show "Not committed yet"), on the git worker."""
         path = getattr(self.editor, "path", None)
-        if path is None:
+        if path is None or not self.blame_on:
             return
-        self.app.git.blame(str(path), on_done=self.show_blame, on_error=self._blame_failed)
+        data = self.editor.text().encode("utf-8", "surrogateescape")
+        ref = weakref.ref(self)
+
+        def done(lines: list) -> None:
+            gutter = ref()
+            if gutter is not None and gutter.blame_on:
+                gutter.show_blame(lines)
+
+        def failed(exc: BaseException) -> None:
+            gutter = ref()
+            if gutter is not None:
+                gutter._blame_failed(exc)
+
+        self.app.git.blame_buffer(str(path), data, on_done=done, on_error=failed)
 
     def _blame_failed(self, exc: BaseException) -> None:
         self.blame_on = False
@@ -184,10 +203,13 @@ class GitGutter:
     def show_blame(self, lines: list) -> None:
         self.blame = lines
         sci = self.sci
-        sci.marginTextClearAll()
         width = 0
+        try:
+            sci.marginTextClearAll()
+        except RuntimeError:  # the editor was closed meanwhile
+            return
         for entry in lines:
-            text = f"{entry.commit} {entry.author[:14]}"
+            text = f"{entry.commit} {entry.author[:14]}" if entry.committed else NOT_COMMITTED
             width = max(width, len(text))
             sci.marginSetText(entry.line - 1, text)
             sci.marginSetStyle(entry.line - 1, 33)  # STYLE_LINENUMBER: the margin's look
@@ -196,6 +218,8 @@ class GitGutter:
     def blame_tip(self, line: int) -> str | None:
         for entry in self.blame:
             if entry.line == line:
+                if not entry.committed:
+                    return f"{NOT_COMMITTED}: this line differs from the last commit"
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.time))
                 return f"{entry.commit} {entry.author}, {when}\n{entry.summary}"
         return None

@@ -48,10 +48,10 @@ _IMAGE_COLOURS = {1: "#B180D7", 2: "#E8A33D", 3: "#3D8FE8", 4: "#888888", 5: "#4
 _WORD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def _xpm(colour: str) -> bytes:
+def _xpm(colour: str) -> str:
     rows = ["            "] + [" xxxxxxxxxx "] * 10 + ["            "]
     lines = ['"12 12 2 1"', '"  c None"', f'"x c {colour}"'] + [f'"{r}"' for r in rows]
-    return ("/* XPM */\nstatic char *kind[] = {\n" + ",\n".join(lines) + "};\n").encode("ascii")
+    return "/* XPM */\nstatic char *kind[] = {\n" + ",\n".join(lines) + "};\n"
 
 
 class EditorLsp(QObject):
@@ -226,7 +226,7 @@ class EditorLsp(QObject):
             image = _KIND_IMAGE.get(item.kind)
             entries.append(f"{label}{_TYPE_SEP}{image}" if image else label)
         self._completion_start = start
-        sci.autoCShow(pos - start, _LIST_SEP.join(entries).encode("utf-8"))
+        sci.autoCShow(pos - start, _LIST_SEP.join(entries))
 
     def _completion_chosen(self, _method: int, text: str) -> None:
         item = self._items.get(text)
@@ -250,11 +250,11 @@ class EditorLsp(QObject):
         if item.is_snippet and following == "(" and "(" in text:
             text = text[:text.index("(")]
             sel_start = sel_end = len(text)
-        data = text.encode("utf-8")
+        # pyside6-scintilla takes str for char* arguments; lengths count UTF-8 bytes
         sci.beginUndoAction()
         try:
             sci.setTargetRange(start, end)
-            sci.replaceTarget(len(data), data)
+            sci.replaceTarget(len(text.encode("utf-8")), text)
         finally:
             sci.endUndoAction()
         a = start + len(text[:sel_start].encode("utf-8"))
@@ -274,7 +274,7 @@ class EditorLsp(QObject):
                 return
             sig = help_.signatures[min(help_.active_signature, len(help_.signatures) - 1)]
             label = sig.label
-            self.sci.callTipShow(pos, label.encode("utf-8"))
+            self.sci.callTipShow(pos, label)
             self._signature_open = True
             if 0 <= help_.active_parameter < len(sig.parameters):
                 a, b = sig.parameters[help_.active_parameter]
@@ -323,7 +323,7 @@ class EditorLsp(QObject):
         if len(lines) > max_lines:
             lines = lines[:max_lines] + ["…"]
         self.last_tip = "\n".join(lines)
-        self.sci.callTipShow(pos, self.last_tip.encode("utf-8"))
+        self.sci.callTipShow(pos, self.last_tip)
 
     # -- diagnostics ----------------------------------------------------------------------------
     def set_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
@@ -378,9 +378,8 @@ class EditorLsp(QObject):
         sci.beginUndoAction()
         try:
             for start, end, _i, new in sorted(spans, reverse=True):
-                data = new.encode("utf-8")
                 sci.setTargetRange(start, end)
-                sci.replaceTarget(len(data), data)
+                sci.replaceTarget(len(new.encode("utf-8")), new)
         finally:
             sci.endUndoAction()
 

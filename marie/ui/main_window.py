@@ -494,12 +494,18 @@ class MainWindow(QMainWindow):
             return
         for dock in self._first_in_area.values():
             dock.raise_()
-        # Give the editor most of the room until the user (or a restored session) says otherwise.
-        widths = {"left": 240, "right": 300, "bottom": 180, "top": 120}
+        # Give the editor most of the room until the user (or a restored session) says otherwise;
+        # after the next layout pass, when the window has its real size.
+        QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        if self._closing:
+            return
+        sizes = {"left": int(self.width() * 0.18), "right": int(self.width() * 0.24), "bottom": int(self.height() * 0.2)}
         for area, dock in self._first_in_area.items():
-            horizontal = area in ("left", "right")
-            self.resizeDocks([dock], [widths.get(area, 200)],
-                             Qt.Orientation.Horizontal if horizontal else Qt.Orientation.Vertical)
+            if area in sizes:
+                horizontal = area in ("left", "right")
+                self.resizeDocks([dock], [sizes[area]], Qt.Orientation.Horizontal if horizontal else Qt.Orientation.Vertical)
 
     def toggle_panel(self, panel_id: str) -> None:
         dock = self.docks.get(panel_id)

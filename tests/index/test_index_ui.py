@@ -28,6 +28,7 @@ def window(qtbot, workspace: Path):
     qtbot.waitUntil(lambda: app.index.snapshot().complete and files.model.snapshot.complete, timeout=10000)
     yield win
     win.close()
+    qtbot.wait(100)      # let other panels' pending timers run while the app is still open
     app.close()
 
 

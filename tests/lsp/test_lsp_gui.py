@@ -49,8 +49,11 @@ def window(qapp, tmp_path_factory):
     win = MainWindow(app, restore=False)
     win.show()
     yield win
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     win.close()
-    win.deleteLater()
+    win.deleteLater()   # timers (ours and other areas') die with it, before the app stops
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     app.close()
 
 
@@ -74,14 +77,16 @@ def test_completion_popup_inserts_snippets_sensibly(qtbot, window):
     qtbot.waitUntil(sci.autoCActive, timeout=15000)
     ed = editor._lsp
     assert "path" in ed._items
-    sci.autoCSelect(b"path")
+    sci.autoCSelect("path")
+    assert sci.autoCCurrent() >= 0
     sci.autoCComplete()
     assert editor.text().endswith("os.path")
     qtbot.keyClick(sci, Qt.Key.Key_Return)
     qtbot.keyClicks(sci, "greeter.gr")
     qtbot.waitUntil(lambda: sci.autoCActive() and any(k.startswith("greet") for k in ed._items), timeout=15000)
     label = next(k for k in ed._items if k.startswith("greet"))
-    sci.autoCSelect(label.encode())
+    sci.autoCSelect(label)
+    assert sci.autoCCurrent() >= 0
     sci.autoCComplete()
     assert editor.text().endswith("greeter.greet()") or editor.text().endswith("greeter.greet(name)")
     # the caret (or the selected placeholder) sits inside the parentheses
@@ -109,7 +114,8 @@ def test_diagnostics_show_as_squiggles_markers_and_problems(qtbot, window):
     assert any(t.startswith("diag.py") for t in texts)
     # fixing the problem by typing clears the squiggle
     editor.goto(3, 1)
-    qtbot.keyClicks(editor.sci, "json.dumps(1)\n")
+    qtbot.keyClicks(editor.sci, "json.dumps(1)")
+    qtbot.keyClick(editor.sci, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not any("json" in d.message and "unused" in d.message for d in ed.diagnostics), timeout=15000)
     assert sci.indicatorValueAt(INDIC_WARNING, 7) == 0
 

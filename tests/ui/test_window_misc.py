@@ -58,9 +58,12 @@ def test_marie_without_display_prints_one_clear_line(tmp_path: Path):
 def test_screenshots_are_real_pngs(qtbot, tmp_path: Path):
     from PySide6.QtGui import QImage
 
-    from marie.ui import screenshots, themes
-
-    files = screenshots.render(tmp_path / "shots", size=(1000, 700))
+    # What `make screenshots` runs, in its own process (with every area's real panels).
+    result = subprocess.run([sys.executable, "-m", "marie.ui.screenshots", str(tmp_path / "shots")],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    files = [Path(line) for line in result.stdout.split()]
     assert [f.name for f in files] == ["main-light.png", "main-dark.png"]
     corners = []
     for file in files:
@@ -70,4 +73,3 @@ def test_screenshots_are_real_pngs(qtbot, tmp_path: Path):
         assert len(colours) > 5                                       # something was drawn, not a blank
         corners.append(sum(image.pixelColor(x, 300).lightness() for x in range(0, 800, 10)))
     assert corners[0] > corners[1]                                  # the dark one is darker
-    themes.apply_theme("light")

@@ -50,6 +50,14 @@ _MOD_MASK = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
 _PLAIN_KEYS = frozenset((Qt.Key.Key_F3, Qt.Key.Key_Escape))  # a minified one-line file: no lexer, it would only make typing slow
 
 
+def _quietly(fn) -> None:
+    try:
+        if fn is not None:
+            fn()
+    except (ValueError, RuntimeError):
+        pass
+
+
 def _setting(settings: Any, key: str) -> Any:
     if settings is None:
         return _DEFAULTS[key]
@@ -160,10 +168,12 @@ class EditorView(QWidget):
         self.sci.marginClicked.connect(self._on_margin_clicked)
         try:
             from marie.ui import themes
-            self._unsubscribe_theme = themes.on_theme_changed(lambda _t: self._restyle())
+            self._unsubscribe_theme = themes.on_theme_changed(self._on_theme_changed)
         except ImportError:
             self._unsubscribe_theme = None
-        self.destroyed.connect(lambda *_: None)
+        unsubscribe = self._unsubscribe_theme
+        # a tab closed without dispose(): stop listening when the C++ side goes (captures no self)
+        self.destroyed.connect(lambda *_: _quietly(unsubscribe))
 
     # ================================================================ construction
     @classmethod
@@ -577,8 +587,9 @@ class EditorView(QWidget):
             pos = end
         sci.ensureVisibleEnforcePolicy(line)
         sci.gotoPos(pos)
-        sci.setFirstVisibleLine(max(0, sci.visibleFromDocLine(line) - sci.linesOnScreen() // 3)) \
-            if not self._line_on_screen(line) else None
+        if not self._line_on_screen(line):
+            # put the target a third of the way down, with context above it
+            sci.setFirstVisibleLine(max(0, sci.visibleFromDocLine(line) - sci.linesOnScreen() // 3))
         sci.chooseCaretX()
 
     def _line_on_screen(self, line: int) -> bool:
@@ -698,11 +709,18 @@ class EditorView(QWidget):
         self._restyle()
 
     # ================================================================ internals
+    def _on_theme_changed(self, _theme: Any) -> None:
+        try:
+            self._restyle()
+        except RuntimeError:  # the widget is already gone
+            pass
+
     def _restyle(self) -> None:
         pal = style.palette(self._dark)
         style.apply(self.sci, pal, self._spec, _setting(self.settings, "editor.font_family"),
                     _setting(self.settings, "editor.font_size"))
-        self.sci.colourise(0, -1) if (self._spec and not self.large_file_mode and self.sci.textLength() < 2**20) else None
+        if self._spec and not self.large_file_mode and self.sci.textLength() < 2**20:
+            self.sci.colourise(0, -1)
 
     def _update_margins(self) -> None:
         sci = self.sci
@@ -834,12 +852,8 @@ class EditorView(QWidget):
         if self._feeder is not None:
             self._feeder.cancel()
             self._feeder = None
-        if self._unsubscribe_theme is not None:
-            try:
-                self._unsubscribe_theme()
-            except ValueError:
-                pass
-            self._unsubscribe_theme = None
+        _quietly(self._unsubscribe_theme)
+        self._unsubscribe_theme = None
 
     def shortcut_help(self) -> dict[str, str]:
         """Editor keys, for the command palette and menus."""
