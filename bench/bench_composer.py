@@ -17,6 +17,7 @@ Peer figure: ``patch_cmd_clean_pct``, GNU patch applying the clean unified diffs
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
@@ -170,17 +171,20 @@ def _noisy_sr(lines: list[str], variant: str, rng: random.Random) -> str | None:
             search = [_drift(l, rng) if rng.random() < 0.5 else l for l in search]
             changed = True
         elif variant == "context":
-            common = [n for n, l in enumerate(search) if l.strip() and l in replace and 0 < n < len(search) - 1]
-            if common:
-                n = rng.choice(common)
-                line = search[n]
+            # drop one unchanged line from both sides (the same line, found by alignment)
+            import difflib
+
+            pairs = [(a + k, b + k) for a, b, size in difflib.SequenceMatcher(a=search, b=replace, autojunk=False)
+                     .get_matching_blocks() for k in range(size)]
+            pairs = [(a, b) for a, b in pairs if search[a].strip() and 0 < a < len(search) - 1]
+            if pairs:
+                n, r = rng.choice(pairs)
                 search = search[:n] + search[n + 1:]
-                if line in replace:
-                    r = replace.index(line)
-                    replace = replace[:r] + replace[r + 1:]
+                replace = replace[:r] + replace[r + 1:]
                 changed = True
         elif variant == "indent":
-            ind = min((len(_indent(l)) for l in search + replace if l.strip()), default=0)
+            # the block written at column 0: the common indentation prefix removed
+            ind = len(os.path.commonprefix([_indent(l) for l in search + replace if l.strip()]))
             if ind:
                 search = [l[ind:] if l.strip() else l for l in search]
                 replace = [l[ind:] if l.strip() else l for l in replace]
@@ -210,7 +214,7 @@ def _noisy_udiff(lines: list[str], variant: str, rng: random.Random) -> str | No
                 body = body[:n] + body[n + 1:]
                 changed = True
         elif variant == "indent":
-            ind = min((len(_indent(l[1:])) for l in body if l[1:].strip()), default=0)
+            ind = len(os.path.commonprefix([_indent(l[1:]) for l in body if l[1:].strip()]))
             if ind:
                 body = [l[0] + l[1 + ind:] if l[1:].strip() else l for l in body]
                 changed = True

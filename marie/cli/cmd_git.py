@@ -1,4 +1,4 @@
-"""``marie git status|diff|stage|unstage|commit|log|branch``: the git service from the terminal.
+"""``marie git status|diff|stage|unstage|commit|log|branch|stash|merge``: the git service from the terminal.
 
 Every command runs on the app's git worker (``app.git.*_sync``), exactly as the window does.
 No Qt and no pygit2 import at module level (the CLI must start fast and Qt-free).
@@ -60,6 +60,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-D", "--force-delete", action="store_true")
     p.add_argument("--stash", action="store_true", help="stash local changes before switching")
     p.set_defaults(git_func=_branch)
+
+    p = sub.add_parser("stash", help="stash save [-m MESSAGE] [-u] | list | apply [N] | pop [N] | drop [N]")
+    p.add_argument("action", nargs="?", default="save", choices=("save", "list", "apply", "pop", "drop"))
+    p.add_argument("index", nargs="?", type=int, default=0, help="which stash (0 = the newest)")
+    p.add_argument("-m", "--message", default="")
+    p.add_argument("-u", "--include-untracked", action="store_true")
+    p.set_defaults(git_func=_stash)
+
+    p = sub.add_parser("merge", help="merge BRANCH into the current branch (conflicts are listed)")
+    p.add_argument("branch")
+    p.set_defaults(git_func=_merge)
     parser.set_defaults(func=run)
 
 
@@ -185,4 +196,31 @@ def _branch(app, args) -> int:
             mark = "*" if branch.current else " "
             track = f" [{branch.upstream}: ahead {branch.ahead}, behind {branch.behind}]" if branch.upstream else ""
             print(f"{mark} {branch.name} {branch.target}{track}")
+    return 0
+
+
+def _stash(app, args) -> int:
+    git = app.git
+    if args.action == "save":
+        info = git.stash_save_sync(args.message, include_untracked=args.include_untracked)
+        print(f"saved stash@{{{info.index}}}: {info.message}")
+    elif args.action == "list":
+        for info in git.stashes_sync():
+            print(f"stash@{{{info.index}}} {info.commit} {info.message}")
+    else:
+        getattr(git, f"stash_{args.action}_sync")(args.index)
+        verb = {"apply": "applied", "pop": "popped", "drop": "dropped"}[args.action]
+        print(f"{verb} stash@{{{args.index}}}")
+    return 0
+
+
+def _merge(app, args) -> int:
+    result = app.git.merge_sync(args.branch)
+    print(result.describe())
+    if result.kind == "conflicts":
+        for path in result.conflicts:
+            print(f"CONFLICT {path}")
+        print("resolve the conflicts, stage the files (`marie git stage PATH`), then `marie git commit -m ...`",
+              file=sys.stderr)
+        return 1
     return 0

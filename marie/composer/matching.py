@@ -356,9 +356,20 @@ def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], sh
                 mapped[i1 + k] = window[j1 + k]
         else:
             extra.append((i1, i2, j1, j2))
+    ws_s = [_ws_key(x) for x in search]
+
+    def slides(a1: int, a2: int, point: int) -> bool:
+        # A removed block whose edge line repeats next to it could equally be the block one line over,
+        # which would put the file's extra line on the other side of the change.
+        if a1 == a2:
+            return False
+        if point == a2 and a2 < len(ws_s) and ws_s[a1] == ws_s[a2]:
+            return True
+        return point == a1 and a1 > 0 and ws_s[a1 - 1] == ws_s[a2 - 1]
+
     for i1, i2, _j1, _j2 in extra:
         for _tag, a1, a2, _b1, _b2 in ours:
-            if _conflict(i1, i2, a1, a2):
+            if _conflict(i1, i2, a1, a2) or (i1 == i2 and slides(a1, a2, i1)):
                 raise NoMatch(f"{path}: the lines to replace only resemble the file near the change (lines are "
                               "missing or different there), so the edit was not applied; copy the exact current "
                               "lines", path)

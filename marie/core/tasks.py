@@ -135,6 +135,7 @@ class TaskRunner:
         self._lock = threading.Lock()
         self.tasks: dict[int, Task] = {}
         self._listeners: list[Callable[[Task], None]] = []
+        self.closed = False
 
     def worker(self, name: str) -> ThreadPoolExecutor:
         """The dedicated single thread named ``name`` (created on first use)."""
@@ -158,6 +159,13 @@ class TaskRunner:
                token: CancelToken | None = None) -> Task:
         """Run ``fn(ctx, *args)`` in the background. Callable from any thread."""
         token = token or CancelToken()
+        if self.closed:
+            # Timers and watchers may still fire while the app shuts down; their work is moot, so
+            # it is refused quietly as a cancelled task instead of raising in a Qt callback.
+            token.cancel()
+            future: Future = Future()
+            future.cancel()
+            return Task(0, name or getattr(fn, "__name__", "task"), token, future, state="cancelled")
         executor = self.worker(worker) if worker else self._pool
         holder: dict[str, Task] = {}
 
@@ -227,6 +235,7 @@ class TaskRunner:
             task.cancel()
 
     def shutdown(self, wait: bool = True) -> None:
+        self.closed = True
         self.cancel_all()
         self._pool.shutdown(wait=wait, cancel_futures=True)
         for executor in list(self._workers.values()):

@@ -190,3 +190,36 @@ def test_composer_grammar_for_every_format_loads_in_llama_cpp():
     from marie.composer.formats.grammar import grammar
     for name in formats.FORMATS:
         assert LlamaGrammar.from_string(grammar(name), verbose=False) is not None
+
+
+def test_composer_search_replace_with_a_left_out_context_line_keeps_it():
+    # The model skipped "    print(message)" in both parts; the file keeps it.
+    answer = ("a.py\n<<<<<<< SEARCH\ndef greet(name):\n    message = \"hello \" + name\n    return message\n=======\n"
+              "def greet(name):\n    message = \"hello \" + name\n    return message + '!'\n>>>>>>> REPLACE\n")
+    states, errors = run(answer, "sr")
+    assert not errors, errors
+    assert states["a.py"].tiers == ["fuzzy"]
+    assert '    message = "hello " + name\n    print(message)\n    return message + \'!\'\n' in states["a.py"].text
+
+
+def test_composer_left_out_line_between_repeated_lines_is_refused_not_guessed():
+    text = "class A:\n    \"\"\"\n    Doc.\n    \"\"\"\n\n    x = 1\n"
+    # Which of the two identical quote lines the model deleted is uncertain once "Doc." is missing.
+    answer = "f.py\n<<<<<<< SEARCH\nclass A:\n    \"\"\"\n    \"\"\"\n\n    x = 1\n=======\nclass A:\n    \"\"\"\n\n    x = 1\n>>>>>>> REPLACE\n"
+    states, errors = run(answer, "sr", text, "f.py")
+    assert errors and "resemble" in str(errors[0])
+    assert states["f.py"].text == text
+
+
+def test_composer_udiff_hunk_lines_that_look_like_fences_are_content():
+    text = "Title\n~~~~~\n\nbody\n"
+    answer = "--- a/r.rst\n+++ b/r.rst\n@@ -1,4 +1,4 @@\n Title\n ~~~~~\n \n-body\n+new body\n"
+    states, errors = run(answer, "udiff", text, "r.rst")
+    assert not errors and states["r.rst"].text == "Title\n~~~~~\n\nnew body\n"
+
+
+def test_composer_grammar_can_be_limited_to_the_files_shown():
+    from marie.composer.formats.grammar import grammar
+
+    g = grammar("whole", ["src/a.py"])
+    assert 'path ::= "src/a.py"' in g and "root ::= file\n" in g

@@ -99,3 +99,11 @@ def test_event_bus_delivers_through_dispatcher():
     bus.emit("file.saved", path="b.py")
     dispatcher.drain()
     assert got == ["a.py"]
+
+
+def test_submit_after_shutdown_is_a_cancelled_task_not_an_error():
+    runner = TaskRunner()
+    runner.shutdown()
+    ran = []
+    task = runner.submit(lambda ctx: ran.append(1), on_done=ran.append)
+    assert task.state == "cancelled" and task.token.cancelled and ran == []

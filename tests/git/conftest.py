@@ -23,3 +23,32 @@ def gapp(repo):
     instance = App(repo)
     yield instance
     instance.close()
+
+
+@pytest.fixture
+def window(qtbot, repo):
+    """A real MainWindow (offscreen) on ``repo`` with the Qt dispatcher."""
+    from marie.ui.dispatcher import QtDispatcher
+    from marie.ui.main_window import MainWindow
+
+    app = App(repo, QtDispatcher())
+    win = MainWindow(app, restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    app.close()
+
+
+def conflicted_repo(repo):
+    """``repo`` with branch "theirs" whose a.txt line 2 conflicts with main's."""
+    from tests.git.gitutil import git
+
+    git(repo, "branch", "theirs")
+    write(repo / "a.txt", "one\nMAIN\nthree\n")
+    commit_all(repo, "main side")
+    git(repo, "checkout", "-q", "theirs")
+    write(repo / "a.txt", "one\nTHEIRS\nthree\n")
+    commit_all(repo, "their side")
+    git(repo, "checkout", "-q", "main")
+    return repo

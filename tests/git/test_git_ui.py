@@ -11,21 +11,6 @@ from PySide6.QtCore import Qt  # noqa: E402
 from tests.git.gitutil import git, write  # noqa: E402
 
 
-@pytest.fixture
-def window(qtbot, repo):
-    from marie.app import App
-    from marie.ui.dispatcher import QtDispatcher
-    from marie.ui.main_window import MainWindow
-
-    app = App(repo, QtDispatcher())
-    win = MainWindow(app, restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    app.close()
-
-
 def children_of(panel, group):
     item = panel.groups[group]
     return [item.child(i).text(0) for i in range(item.childCount())]

@@ -47,7 +47,7 @@ def parse(text: str) -> list[Edit]:
             if new_path == DEV_NULL:
                 edits.append(Delete(old_path, f"line {i - 1}"))
                 # skip the hunk that lists the removed lines
-                while i < n and not lines[i].startswith(("--- ", "diff ")) and not FENCE.match(lines[i].strip()):
+                while i < n and not lines[i].startswith(("--- ", "diff ", "```")):
                     i += 1
                 old_path = new_path = None
                 continue
@@ -89,7 +89,7 @@ def _read_hunk(lines: list[str], i: int) -> tuple[int, list[tuple[str, str]]]:
     n = len(lines)
     while i < n:
         line = lines[i]
-        if HUNK.match(line) or line.startswith("diff ") or FENCE.match(line.strip()):
+        if HUNK.match(line) or line.startswith(("diff ", "```")):
             break
         if line.startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ "):
             break

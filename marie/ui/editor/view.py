@@ -245,7 +245,7 @@ class EditorView(QWidget):
         # Only text changes reach Python: fold-level and style notifications (one per line while
         # lexing) would cost a Python call each.
         sci.setModEventMask(_SC_MOD_INSERT | _SC_MOD_DELETE)
-        sci.setBufferedDraw(True)
+        sci.setBufferedDraw(False)  # Qt's backing store already double-buffers; a second pixmap costs every paint
         sci.setScrollWidthTracking(True)
         sci.setScrollWidth(1)
         sci.setEndAtLastLine(False)

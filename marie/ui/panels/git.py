@@ -1,6 +1,7 @@
 """The Git panel: changes grouped Staged / Changes / Untracked / Conflicts with per-file stage,
 unstage and discard buttons; the commit message editor (subject-length guide at 50/72, amend,
-sign-off, AI message); the branch combo with fetch/pull/push; the history list with commit details;
+sign-off, AI message); the branch combo with fetch/pull/push; the history list with commit details; the Branches tab (rename, delete with a merged check,
+merge with conflicts listed, stashes);
 the diff view of the selected file. Branch and ahead/behind also go to the window's status bar.
 
 GUI thread only: every git call is queued on the git worker through ``app.git`` and its answer
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, 
 
 from marie.git.model import DirtyTreeError, HookFailed, StatusSnapshot
 from marie.git.service import GIT_STATUS
+from marie.ui.git_branches import GitBranchesTab
 from marie.ui.git_diff_view import GitDiffView
 from marie.ui.panels import PanelSpec
 
@@ -139,10 +141,14 @@ class GitPanel(QWidget):
         history_layout.addWidget(hsplit, 1)
         self.history: list = []
 
+        # -- branches and stashes
+        self.branches_tab = GitBranchesTab(self.app, self._say, self._merged)
+
         self.tabs = QTabWidget()
         self.tabs.addTab(changes, "Changes")
         self.tabs.addTab(history, "History")
-        self.tabs.currentChanged.connect(lambda i: self.load_history() if i == 1 else None)
+        self.tabs.addTab(self.branches_tab, "Branches")
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -199,7 +205,8 @@ class GitPanel(QWidget):
             group.setText(0, f"{dict(GROUPS)[key]} ({len(files)})")
             group.setHidden(not files)
             for entry in files:
-                item = QTreeWidgetItem([entry.path])
+                # a conflicted file says so on its row, not only by its group
+                item = QTreeWidgetItem([f"{entry.path}  (conflict)" if key == "conflicts" else entry.path])
                 item.setData(0, PATH_ROLE, (key, entry.path))
                 item.setToolTip(0, entry.short())
                 group.addChild(item)
@@ -221,7 +228,10 @@ class GitPanel(QWidget):
             button.clicked.connect(fn)
             row.addWidget(button)
 
-        if group == "staged":
+        if group == "conflicts":
+            add("⇲", "Open " + path + " at its first conflict", lambda: self.open_conflict(path))
+            add("✓", "Resolved: mark " + path + " resolved (stage it)", lambda: self.mark_resolved(path))
+        elif group == "staged":
             add("−", "Unstage " + path, lambda: self.unstage([path]))
         else:
             add("↺", "Discard changes in " + path, lambda: self.discard([path]))
@@ -253,6 +263,41 @@ class GitPanel(QWidget):
                 return
         self.app.git.discard(paths, on_done=lambda r: self._say(f"Discarded; checkpoint {r.checkpoint_id}"),
                              on_error=self._failed)
+
+    def open_conflict(self, path: str) -> None:
+        """Open a conflicted file in the editor at its first ``<<<<<<<`` marker."""
+        def got(result: Any) -> None:
+            info, line = result
+            if hasattr(self.window, "open_file"):
+                self.window.open_file(f"{info.workdir}{path}", line=line or 1, column=1)
+
+        self.app.git.run_on_worker(lambda _ctx, repo: (repo.info, repo.conflict_line(path)), name="git conflict",
+                                   on_done=got, on_error=self._failed)
+
+    def mark_resolved(self, path: str) -> None:
+        """Stage a conflicted file: git's way of saying its conflict is resolved."""
+        def check(result: Any) -> None:
+            _info, line = result
+            if line is not None:
+                self._say(f"{path} still has a conflict marker on line {line}; staged anyway", "warning")
+            self.stage([path])
+
+        self.app.git.run_on_worker(lambda _ctx, repo: (repo.info, repo.conflict_line(path)), name="git conflict",
+                                   on_done=check, on_error=self._failed)
+
+    def _merged(self, result: Any) -> None:
+        """After a merge from the Branches tab: show the conflicts and prepare the merge message."""
+        self.refresh()
+        if result.kind == "conflicts":
+            self.tabs.setCurrentIndex(0)
+            self.app.git.merge_message(on_done=lambda text: self.message_edit.setPlainText(text.strip()),
+                                       on_error=self._failed)
+
+    def _tab_changed(self, index: int) -> None:
+        if index == 1:
+            self.load_history()
+        elif index == 2:
+            self.branches_tab.reload()
 
     def _file_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         data = item.data(0, PATH_ROLE)
@@ -296,6 +341,8 @@ class GitPanel(QWidget):
         self._say(text)
         if self.tabs.currentIndex() == 1:
             self.load_history()
+        elif self.tabs.currentIndex() == 2:
+            self.branches_tab.reload()
 
     def _commit_failed(self, exc: BaseException) -> None:
         self.commit_button.setEnabled(True)
@@ -308,12 +355,16 @@ class GitPanel(QWidget):
         self.ai_button.setEnabled(False)
         self.message_edit.setPlaceholderText("Asking the model…")
 
+        placeholder = "Commit message (subject ≤ 50, body lines ≤ 72)"
+
         def done(text: str) -> None:
             self.ai_button.setEnabled(True)
+            self.message_edit.setPlaceholderText(placeholder)
             self.message_edit.setPlainText(text)
 
         def failed(exc: BaseException) -> None:
             self.ai_button.setEnabled(True)
+            self.message_edit.setPlaceholderText(placeholder)
             self._failed(exc)
 
         self.app.git.suggest_commit_message(on_done=done, on_error=failed)
