@@ -154,6 +154,10 @@ def noisy(answer: str, fmt: str, variant: str, rng: random.Random, old: str = ""
     return _noisy_udiff(lines, variant, rng)
 
 
+def _shift_hint(line: str, rng: random.Random) -> str:
+    return re.sub(r"(-|line )(\d+)", lambda m: m.group(1) + str(max(1, int(m.group(2)) + rng.randint(-3, 3))), line, count=1)
+
+
 def _noisy_sr(lines: list[str], variant: str, rng: random.Random) -> str | None:
     out: list[str] = []
     i = 0
@@ -163,7 +167,7 @@ def _noisy_sr(lines: list[str], variant: str, rng: random.Random) -> str | None:
             out.append(lines[i])
             i += 1
             continue
-        out.append(lines[i])
+        out.append(_shift_hint(lines[i], rng))
         j = lines.index("=======\n", i)
         k = lines.index(">>>>>>> REPLACE\n", j)
         search, replace = lines[i + 1:j], lines[j + 1:k]
@@ -224,12 +228,12 @@ def _noisy_udiff(lines: list[str], variant: str, rng: random.Random) -> str | No
     for line in lines:
         if line.startswith("@@"):
             flush()
-            out.append("@@ ... @@\n" if variant != "clean" else line)  # models rarely get the numbers right
+            out.append(_shift_hint(line, rng))  # models give line numbers, approximately
             hunk = []
             continue
         if line.startswith(("---", "+++")):
             flush()
-            out.append(line)
+            out.append(_shift_hint(line, rng))  # models give line numbers, approximately
             continue
         hunk.append(line)
     flush()

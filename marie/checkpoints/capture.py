@@ -22,6 +22,7 @@ from typing import Iterable
 from marie.core import atomic
 from marie.core.atomic import TEMP_PREFIX
 from marie.checkpoints.store import HASH_HEX, Item, ObjectStore, hash_bytes
+from marie.index.ignore import IGNORE_FILES
 
 RACY_NS = 2_000_000_000
 CHUNK = 1 << 20
@@ -63,6 +64,7 @@ class Capture:
     absent: list[str] = field(default_factory=list)           # ``paths`` that did not exist
     unreadable: list[str] = field(default_factory=list)       # "path: reason"
     hashed: int = 0                                           # files actually read
+    dirs: list[str] = field(default_factory=list)             # ``capture_paths``: paths that are folders
 
 
 def _hash_large(path: str) -> str:
@@ -80,35 +82,55 @@ class Capturer:
         self.cache = cache
         self.max_file_bytes = max_file_bytes
 
-    def capture(self, store: ObjectStore | None, paths: Iterable[str] = (), token=None) -> Capture:
-        """Walk the workspace. With ``store`` the contents are stored (not yet flushed); without it
-        only hashed (used for "diff against now")."""
+    def _chain_for(self, folder: str) -> tuple:
+        """The ignore-rule chain of ``folder``'s parent (what the walk hands a folder it enters)."""
+        chain: tuple = ()
+        if folder:
+            parts = folder.split("/")
+            for depth in range(len(parts)):
+                chain = self.matcher.chain("/".join(parts[:depth]), chain)
+        return chain
+
+    def capture(self, store: ObjectStore | None, paths: Iterable[str] = (), token=None,
+                starts: Iterable[str] | None = None) -> Capture:
+        """Walk the workspace (or only the folders ``starts``). With ``store`` the contents are
+        stored (not yet flushed); without it only hashed (used for "diff against now").
+
+        Ignore decisions are made once per folder (its rule chain is built from its parent's, as
+        the index's walker does), not by re-deriving every parent's rules for every file.
+        """
         out = Capture()
         self._racy_limit = time.time_ns() - RACY_NS
-        stack = [""]
-        ignored_here = self.matcher.ignored_here
+        matcher = self.matcher
+        decide = matcher.decide
+        stack = [(s, self._chain_for(s)) for s in (starts if starts is not None else [""])]
         while stack:
-            prefix = stack.pop()
+            folder, parent_chain = stack.pop()
             if token is not None:
                 token.check()
-            folder = os.path.join(self.root, prefix) if prefix else self.root
+            disk = os.path.join(self.root, folder) if folder else self.root
+            prefix = folder + "/" if folder else ""
             try:
-                entries = list(os.scandir(folder))
+                with os.scandir(disk) as listing:
+                    entries = list(listing)
             except OSError as exc:
-                out.unreadable.append(f"{prefix or '.'}: {exc.strerror}")
+                out.unreadable.append(f"{folder or '.'}: {exc.strerror}")
                 continue
+            has_rules = any(entry.name in IGNORE_FILES for entry in entries)
+            chain = matcher.chain(folder, parent_chain, has_rules)
             for entry in entries:
-                if entry.name.startswith(TEMP_PREFIX):
+                name = entry.name
+                if name.startswith(TEMP_PREFIX):
                     continue   # a half-written temp file of an interrupted atomic write, never content
-                rel = prefix + entry.name
+                rel = prefix + name
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        if ignored_here(rel, True):
+                        if decide(rel, name, True, chain):
                             out.ignored.append(rel + "/")
                         else:
-                            stack.append(rel + "/")
+                            stack.append((rel, chain))
                         continue
-                    if ignored_here(rel, False):
+                    if decide(rel, name, False, chain):
                         out.ignored.append(rel)
                         continue
                     self._add(out, rel, entry.path, entry.stat(follow_symlinks=False), store)
@@ -128,6 +150,32 @@ class Capturer:
             try:
                 if self._add(out, rel, full, st, store):
                     out.ignored_covered.append(rel)
+            except OSError as exc:
+                out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+        return out
+
+    def capture_paths(self, rels: Iterable[str], store: ObjectStore | None) -> Capture:
+        """Re-stat (and hash if changed) just ``rels``: the dirty-set path. Folders land in
+        ``dirs``, missing paths in ``absent``; ignore rules are the caller's business."""
+        out = Capture()
+        self._racy_limit = time.time_ns() - RACY_NS
+        for rel in rels:
+            full = os.path.join(self.root, *rel.split("/"))
+            try:
+                st = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                out.absent.append(rel)
+                continue
+            except OSError as exc:
+                out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                out.dirs.append(rel)
+                continue
+            try:
+                self._add(out, rel, full, st, store)
+            except FileNotFoundError:
+                out.absent.append(rel)
             except OSError as exc:
                 out.unreadable.append(f"{rel}: {exc.strerror or exc}")
         return out

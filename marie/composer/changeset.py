@@ -234,8 +234,11 @@ class _Reader:
 
 def build_changeset(root: Path, edits: list[edit_ops.Edit], instruction: str = "", *, format: str = "",
                     buffers: dict[str, str] | None = None, fuzzy_threshold: float = matching.FUZZY_THRESHOLD,
-                    max_bytes: int = MAX_FILE_BYTES, answer: str = "") -> ChangeSet:
-    """Apply ``edits`` in memory to the workspace files; never writes. Errors land in ``.errors``."""
+                    max_bytes: int = MAX_FILE_BYTES, answer: str = "", ai_ignore: Any = None) -> ChangeSet:
+    """Apply ``edits`` in memory to the workspace files; never writes. Errors land in ``.errors``.
+
+    ``ai_ignore`` (an ``AiIgnore``) refuses files kept from the AI: their content must not reach the
+    model, not even through an error message on retry."""
     changeset = ChangeSet(instruction, format=format, answer=answer)
     for edit in edits:
         for rel in edit_ops.edit_paths(edit):
@@ -243,6 +246,9 @@ def build_changeset(root: Path, edits: list[edit_ops.Edit], instruction: str = "
                 resolve_inside(Path(root), rel)
             except PathRefused as exc:
                 changeset.errors.append(f"refused: {exc}")
+                continue
+            if ai_ignore is not None and ai_ignore.is_ignored(rel):
+                changeset.errors.append(f"refused: {rel}: this file is kept from the AI (.marieignore)")
     if changeset.errors:
         return changeset  # a proposal naming an unsafe path is refused whole
     reader = _Reader(Path(root), buffers, max_bytes)

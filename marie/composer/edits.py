@@ -116,21 +116,26 @@ def apply_replace(text: str | None, edit: Replace, fuzzy_threshold: float = matc
 
 
 def _trim_pair(search: list[str], replace: list[str]) -> tuple[list[str], list[str]]:
-    """Drop blank lines at the edges of the search text and as many at the edges of the replacement:
-    matching ignores them, so they must not be duplicated in the file."""
-    lead = 0
-    while lead < len(search) and not search[lead].strip():
-        lead += 1
-    trail = 0
-    while trail < len(search) - lead and not search[len(search) - 1 - trail].strip():
-        trail += 1
-    r_lead = 0
-    while r_lead < min(lead, len(replace)) and not replace[r_lead].strip():
-        r_lead += 1
-    r_trail = 0
-    while r_trail < min(trail, len(replace) - r_lead) and not replace[len(replace) - 1 - r_trail].strip():
-        r_trail += 1
-    return search[lead:len(search) - trail], replace[r_lead:len(replace) - r_trail]
+    """Drop the blank lines that both parts have at their edges (copied spacing, which matching should
+    not depend on); blank lines only one part has are a change and stay."""
+    def lead(lines: list[str]) -> int:
+        n = 0
+        while n < len(lines) and not lines[n].strip():
+            n += 1
+        return n
+
+    def trail(lines: list[str], start: int) -> int:
+        n = 0
+        while n < len(lines) - start and not lines[len(lines) - 1 - n].strip():
+            n += 1
+        return n
+
+    top = min(lead(search), lead(replace))
+    search, replace = search[top:], replace[top:]
+    bottom = min(trail(search, lead(search)), trail(replace, lead(replace)))
+    if bottom:
+        search, replace = search[:len(search) - bottom], replace[:len(replace) - bottom]
+    return search, replace
 
 
 def _split_elided(search: list[str], replace: list[str], path: str) -> list[tuple[list[str], list[str]]]:
@@ -179,10 +184,10 @@ def _apply_split_hunk(text: str, edit: Replace, fuzzy_threshold: float) -> tuple
         lo = max(runs[k - 1][1] if k else 0, a - 3)
         hi = min(runs[k + 1][0] if k + 1 < len(runs) else len(ops), b + 3)
         piece = ops[lo:hi]
+        if not _anchored(ops, lo, a, b, hi):
+            raise NoMatch(f"{edit.path}: a part of the hunk has no unchanged lines on both sides to place it; "
+                          "include the unchanged lines around added lines", edit.path)
         search, replace = _trim_pair([t for op, t in piece if op in " -"], [t for op, t in piece if op in " +"])
-        if not any(s.strip() for s in search):
-            raise NoMatch(f"{edit.path}: a part of the hunk has no context lines to place it; include "
-                          "unchanged lines around added lines", edit.path)
         match = matching.locate(lines[offset:], search, path=edit.path, fuzzy_threshold=fuzzy_threshold)
         match = matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
         new_lines = matching.replace_lines(lines, match, replace, search, edit.path)
@@ -198,6 +203,8 @@ def _apply_trimmed(text: str, edit: Replace, ops: list[tuple[str, str]], fuzzy_t
     error: EditError | None = None
     for keep in (2, 1):
         lo, hi = max(0, first - keep), min(len(ops), last + 1 + keep)
+        if not _anchored(ops, lo, first, last + 1, hi):
+            continue
         piece = ops[lo:hi]
         search, replace = _trim_pair([t for op, t in piece if op in " -"], [t for op, t in piece if op in " +"])
         if not any(s.strip() for s in search):
@@ -215,6 +222,17 @@ def _apply_trimmed(text: str, edit: Replace, ops: list[tuple[str, str]], fuzzy_t
             continue
         return "".join(new_lines), match.tier + "+trimmed"
     raise error or NoMatch(f"{edit.path}: could not find the hunk's lines in the file", edit.path)
+
+
+def _anchored(ops: list[tuple[str, str]], lo: int, a: int, b: int, hi: int) -> bool:
+    """A run of changes ops[a:b] shown with context ops[lo:a] and ops[b:hi] can be placed: runs that
+    remove lines are anchored by them; pure insertions need a non-blank unchanged line on each side
+    (with context on one side only, a left-out line on the other side would put them in the wrong place)."""
+    if any(op == "-" and t.strip() for op, t in ops[a:b]):
+        return True
+    before = any(op == " " and t.strip() for op, t in ops[lo:a])
+    after = any(op == " " and t.strip() for op, t in ops[b:hi])
+    return before and after
 
 
 def _hunk_ops(search: list[str], replace: list[str]) -> list[tuple[str, str]]:

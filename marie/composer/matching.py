@@ -141,11 +141,13 @@ def locate(file_lines: list[str], search_lines: list[str], *, hint: int | None =
            path: str = "", fuzzy_threshold: float = FUZZY_THRESHOLD, tiers: tuple[str, ...] = TIERS) -> Match:
     """Find ``search_lines`` (bodies, no endings) in ``file_lines`` (with endings); raise if absent/ambiguous."""
     bodies = [body(line) for line in file_lines]
-    search = _trim_blank([body(s) for s in search_lines])
-    if not search:
+    # Blank lines at the edges stay: the caller trimmed those the model merely copied, and the ones left
+    # are part of the change (a blank line removed or added next to the block).
+    search = [body(s) for s in search_lines]
+    if not any(s.strip() for s in search):
         raise NoMatch(f"{path}: the text to replace is empty", path)
     n, m = len(bodies), len(search)
-    preview = search[0].strip()[:60]
+    preview = next(s for s in search if s.strip()).strip()[:60]
     for tier in tiers:
         if tier == "fuzzy":
             break
@@ -164,7 +166,9 @@ def locate(file_lines: list[str], search_lines: list[str], *, hint: int | None =
                 shift = got
             found.append(Match(i, i + m, tier, shift))
         if found:
-            return _pick(found, hint, f"starting {preview!r}", path)
+            chosen = _pick(found, hint, f"starting {preview!r}", path)
+            _check_hint(bodies, search, chosen, hint, path)
+            return chosen
     if "fuzzy" not in tiers:
         raise NoMatch(_no_match_message(path, search, bodies, None), path)
     gapped = _gapped(bodies, search)
@@ -176,6 +180,19 @@ def locate(file_lines: list[str], search_lines: list[str], *, hint: int | None =
 
 
 MAX_GAP = 3
+HINT_FAR = 30
+
+
+def _check_hint(bodies: list[str], search: list[str], chosen: Match, hint: int | None, path: str) -> None:
+    """A match far from the model's line hint while the lines, with a few left out, also fit at the
+    hinted place: the model may have dropped the line that told the two apart. Refuse, never guess."""
+    if hint is None or abs((chosen.start + 1) - hint) <= HINT_FAR:
+        return
+    for other in _gapped(bodies, search):
+        if other.start != chosen.start and abs((other.start + 1) - hint) <= HINT_SLACK * 3:
+            raise AmbiguousMatch(
+                f"{path}: the lines match at line {chosen.start + 1}, but the answer points at line {hint}, where "
+                "they also nearly match; copy the exact current lines so the place is unique", path)
 
 
 def _gapped(bodies: list[str], search: list[str]) -> list[Match]:
@@ -408,7 +425,7 @@ def replace_lines(file_lines: list[str], match: Match, replacement: list[str], s
     """Replace the matched lines by ``replacement`` (bodies) with the file's own line endings."""
     region = file_lines[match.start:match.end]
     bodies = [body(l) for l in region]
-    trimmed = _trim_blank(search) if search is not None else None
+    trimmed = list(search) if search is not None else None
     rule = prefix_rule(bodies, trimmed) if match.shift and trimmed else None
     if match.tier == "fuzzy" and trimmed is not None:
         new_bodies = fuzzy_merge(bodies, trimmed, replacement, match.shift, path, rule)

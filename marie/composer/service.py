@@ -64,6 +64,12 @@ class ComposerService:
         except KeyError:
             return default
 
+    def ai_ignore(self):
+        """The .marieignore rules (with defaults and settings), read fresh so edits to the file apply."""
+        from marie.composer.ai_ignore import AiIgnore
+
+        return AiIgnore(self.root, tuple(self.setting("ai_ignore", [])))
+
     # -- model access ----------------------------------------------------------------------------
     def _capabilities(self, model: str | None):
         if model:
@@ -95,6 +101,12 @@ class ComposerService:
         model_name = ai._model_for(provider, model_name)
         ai.gate(provider, request)
         result = provider.complete(request, model_name, token, on_text or (lambda _s: None))
+        try:
+            from marie.ai.usage import cost_of
+
+            result.usage.cost_usd = cost_of(result.usage, result.model, self.app.settings.get("ai.prices", {}) or {})
+        except Exception:
+            log.debug("no price for %s", result.model, exc_info=True)
         try:
             ai.usage.record("composer", provider_name, result.model, result.usage, ttft_s=getattr(result, "ttft_s", None))
         except Exception:
@@ -185,7 +197,7 @@ class ComposerService:
                 changeset = build_changeset(self.root, edits, instruction, format=current, buffers=request.buffers,
                                             fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)),
                                             max_bytes=int(self.setting("max_file_bytes", 2_000_000)),
-                                            answer=completion.text)
+                                            answer=completion.text, ai_ignore=self.ai_ignore())
                 if changeset.errors:
                     attempt.error = "; ".join(changeset.errors)
                 elif not changeset.files:
@@ -217,7 +229,8 @@ class ComposerService:
         except ParseError as exc:
             return ChangeSet(instruction, format=fmt, errors=[f"not valid {fmt} format: {exc}"], answer=answer)
         return build_changeset(self.root, edits, instruction, format=formats.canonical(fmt), buffers=buffers,
-                               fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)), answer=answer)
+                               fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)), answer=answer,
+                               ai_ignore=self.ai_ignore())
 
     # -- apply / undo ----------------------------------------------------------------------------
     def apply(self, changeset: ChangeSet, buffers: dict[str, str] | None = None,

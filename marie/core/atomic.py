@@ -39,21 +39,22 @@ def resolve_target(path: Path) -> Path:
     return path
 
 
-def write_bytes(path: Path | str, data: bytes, mode: int | None = None) -> Path:
+def write_bytes(path: Path | str, data: bytes, mode: int | None = None, *, follow_symlinks: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically and durably; returns the path actually written.
 
     ``mode`` sets the permission bits; by default an existing file keeps its own and a new file gets
-    0o666 minus the umask, as ``open()`` would give it.
+    0o666 minus the umask, as ``open()`` would give it. With ``follow_symlinks=False`` a symlink at
+    ``path`` is replaced by the file instead of having its target written (checkpoint restore).
     """
-    target = resolve_target(Path(path))
+    target = resolve_target(Path(path)) if follow_symlinks else Path(path)
     folder = target.parent
+    if mode is None and target.is_symlink():
+        mode = _default_mode()
     if mode is None:
         try:
             mode = stat.S_IMODE(target.stat().st_mode)
         except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
+            mode = _default_mode()
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     tmp = Path(tmp_name)
     try:
@@ -69,6 +70,13 @@ def write_bytes(path: Path | str, data: bytes, mode: int | None = None) -> Path:
         raise
     fsync_dir(folder)
     return target
+
+
+def _default_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 minus the umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_text(path: Path | str, text: str, encoding: str = "utf-8") -> Path:

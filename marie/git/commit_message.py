@@ -17,24 +17,50 @@ SUBJECT_LIMIT = 72
 # What a well-formed first line looks like (the tests and the clean-up use it).
 CONVENTIONAL_RE = re.compile(r"^(?:%s)(?:\([a-z0-9_./-]{1,16}\))?!?: \S.{0,%d}$" % ("|".join(TYPES), SUBJECT_LIMIT))
 
-# First line: type(scope)?: subject, at most 8 + 18 + 2 + 44 = 72 characters. The body (optional, at
-# most two lines of at most 72 characters) follows a blank line. Every rule is bounded so that a
-# model that rambles is cut by the grammar, not by max_tokens in the middle of a word.
-GRAMMAR = r"""
-root    ::= subject body?
-subject ::= type scope? ": " desc
+# First line: type(scope)?: verb words, at most 8 + 18 + 2 + 44 = 72 characters. The scope can only
+# be a name taken from the changed paths and the summary starts with an imperative verb: a 270M model
+# otherwise copies numbers and prompt text. The body (``git.ai_body``; at most two lines of at most
+# 72 characters) follows a blank line. Every rule is bounded, so a model that rambles is stopped by
+# the grammar, not by max_tokens in the middle of a word.
+VERBS = ("add", "update", "fix", "remove", "rename", "refactor", "document", "test", "improve", "support",
+         "handle", "move", "simplify", "use", "allow", "change", "clean up", "extract", "replace", "show")
+_GRAMMAR = r"""
+root    ::= subject {body}
+subject ::= type {scope} ": " verb " " words
 type    ::= "feat" | "fix" | "docs" | "style" | "refactor" | "perf" | "test" | "build" | "ci" | "chore"
-scope   ::= "(" [a-z0-9_./-]{1,16} ")"
-desc    ::= [a-zA-Z0-9] [^\n]{2,43}
+verb    ::= {verbs}
+words   ::= [a-z] [a-zA-Z_ ,'/.-]{{2,34}}
 body    ::= "\n\n" line ("\n" line)?
-line    ::= [^\n]{1,72}
+line    ::= [^\n]{{1,72}}
 """.strip()
+
+
+def scopes_of(paths: list[str]) -> list[str]:
+    """Scope names a change may use: the parent folder of each file, else its name without suffix."""
+    out: list[str] = []
+    for path in paths:
+        parts = path.split("/")
+        name = parts[-2] if len(parts) > 1 else parts[-1].split(".")[0]
+        name = re.sub(r"[^a-z0-9_.-]", "", name.lower())[:16]
+        if name and name not in out:
+            out.append(name)
+    return out[:20]
+
+
+def build_grammar(paths: list[str], body: bool = False) -> str:
+    """The GBNF grammar for a message about ``paths`` (with an optional body when ``body``)."""
+    scopes = scopes_of(paths)
+    scope = ('("(" (' + " | ".join(f'"{name}"' for name in scopes) + ') ")")?') if scopes else ""
+    return _GRAMMAR.format(body="body?" if body else "", scope=scope,
+                           verbs=" | ".join(f'"{verb}"' for verb in VERBS))
+
+
+GRAMMAR = build_grammar([], body=True)
 
 PROMPT = (
     "Write a git commit message in the Conventional Commits format for the staged diff below.\n"
     "First line: type(scope): summary — type is one of feat, fix, docs, style, refactor, perf, test, "
     "build, ci, chore; summary in imperative mood, lower case, no final period, under 50 characters.\n"
-    "Example: fix(parser): handle empty input\n"
     "Reply with the message only.")
 
 # Tokens kept free for the chat template, the instructions and the answer besides max_tokens.
@@ -53,6 +79,11 @@ def summary_of(patch: str) -> str:
         elif files and line.startswith("-") and not line.startswith("---"):
             files[-1][2] += 1
     return "\n".join(f"{p} (+{a} -{d})" for p, a, d in files)
+
+
+def paths_of(patch: str) -> list[str]:
+    """The file paths of a unified diff, in order."""
+    return [line.split(" b/", 1)[-1] for line in patch.splitlines() if line.startswith("diff --git ")]
 
 
 def fit_patch(patch: str, budget: int, count: Callable[[str], int]) -> str:
@@ -97,6 +128,11 @@ def clean_ai_message(text: str) -> str:
         return ""
     subject, _, rest = body.partition("\n")
     subject = subject.strip().rstrip(".").rstrip()
+    pieces: list[str] = []
+    for piece in subject.split(", "):  # "rename b.py, b.py, b.py": small models repeat themselves
+        if piece.strip() and piece.strip() not in pieces:
+            pieces.append(piece.strip())
+    subject = ", ".join(pieces).rstrip(",").rstrip()
     rest_lines = [line for line in rest.strip("\n").splitlines()]
     while rest_lines and not rest_lines[-1].rstrip().endswith((".", "!", "?", ")", "`")):
         rest_lines.pop()  # cut by the token limit in the middle of a sentence

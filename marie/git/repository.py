@@ -187,8 +187,14 @@ class GitRepo:
             return None, None
         return self.repo[entry.id].data, entry.filemode
 
-    def _index_blob(self, path: str) -> tuple[bytes | None, int | None]:
+    def _fresh_index(self) -> Any:
+        """The index, re-read if another program (the git command line, a hook) changed it."""
         index = self.repo.index
+        index.read(False)  # only reads when the file's stamp changed
+        return index
+
+    def _index_blob(self, path: str) -> tuple[bytes | None, int | None]:
+        index = self._fresh_index()
         try:
             entry = index[path]
         except KeyError:
@@ -344,7 +350,7 @@ class GitRepo:
         if staged:
             head = self._head_commit()
             tree = head.tree if head is not None else repo[repo.TreeBuilder().write()]
-            diff = repo.index.diff_to_tree(tree, context_lines=self._context())
+            diff = self._fresh_index().diff_to_tree(tree, context_lines=self._context())
         else:
             diff = repo.diff(context_lines=self._context())
         return [_patch_to_file(p) for p in diff if p is not None]
@@ -365,7 +371,7 @@ class GitRepo:
     def stage(self, paths: Iterable[str]) -> list[str]:
         """``git add`` (also resolves a conflict and stages a deletion)."""
         repo = self._worktree()
-        index = repo.index
+        index = self._fresh_index()
         done = []
         for path in paths:
             full = self.workdir / path
@@ -387,7 +393,7 @@ class GitRepo:
     def unstage(self, paths: Iterable[str]) -> list[str]:
         """``git restore --staged``: put the HEAD version back in the index."""
         repo = self._worktree()
-        index = repo.index
+        index = self._fresh_index()
         done = []
         for path in paths:
             data, mode = self._head_blob(path)
@@ -404,7 +410,7 @@ class GitRepo:
         return done
 
     def _write_index_content(self, path: str, data: bytes | None, mode: int | None) -> None:
-        index = self.repo.index
+        index = self._fresh_index()
         if data is None:
             index.remove(path)
         else:
@@ -492,7 +498,8 @@ class GitRepo:
                allow_empty: bool = False, run_hooks: bool = True) -> CommitResult:
         """Commit the index. Runs pre-commit, the pre-commit scanners, commit-msg, then post-commit."""
         repo = self._worktree()
-        if repo.index.conflicts is not None and any(True for _ in repo.index.conflicts):
+        conflicts = self._fresh_index().conflicts
+        if conflicts is not None and any(True for _ in conflicts):
             raise GitError("cannot commit: resolve the conflicts first (edit the files, then stage them)")
         head = self._head_commit()
         if amend and head is None:
@@ -710,7 +717,7 @@ class GitRepo:
         return MergeResult("merged", str(oid)[:7])
 
     def conflicts(self) -> list[str]:
-        index = self.repo.index
+        index = self._fresh_index()
         if index.conflicts is None:
             return []
         return sorted({(e[1] or e[2] or e[0]).path for e in index.conflicts})

@@ -249,7 +249,8 @@ class GitService:
             limit = min(limit, int(cap) + max_tokens + 400)
         messages = cm.build_messages(patch, limit, max_tokens, lambda text: ai.count_tokens(text, task))
         request = ChatRequest(messages, max_tokens=max_tokens, temperature=0.0,
-                              grammar=cm.GRAMMAR if caps.grammar else None)
+                              grammar=cm.build_grammar(cm.paths_of(patch), bool(self._setting("git.ai_body")))
+                              if caps.grammar else None)
         poster = (lambda text: self.app.dispatcher.post(on_text, text)) if on_text else None
         completion = ai.complete(task, request, token=ctx.token if ctx is not None else None, on_text=poster)
         message = cm.clean_ai_message(completion.text)

@@ -64,7 +64,8 @@ class IgnoreMatcher:
         self.root = Path(root)
         names: set[str] = set(ALWAYS_SKIPPED)
         patterns: list[str] = []
-        for item in extra_excludes:
+        self.extra_excludes: tuple[str, ...] = tuple(i.strip() for i in extra_excludes if i.strip())
+        for item in self.extra_excludes:
             item = item.strip()
             if not item:
                 continue

@@ -76,6 +76,7 @@ class LspService:
         self._jedi: JediFallback | None = None
         self._closed = False
         self.fallback_used = 0   # how many answers jedi gave (status bar, tests)
+        self._kept: set[Path] = set()   # checked while closed: keep their diagnostics after didClose
         self._unsubscribe = app.settings.subscribe(self._settings_changed)
 
     # -- settings -------------------------------------------------------------------------------
@@ -151,6 +152,8 @@ class LspService:
         language = language or language_of(path)
         if text is None:
             text = self._read(path)
+        with self._lock:
+            self._kept.discard(path)
         handle = self.handle(language)
         if handle is None:
             return
@@ -236,6 +239,8 @@ class LspService:
                 return
             diagnostics = convert_diagnostics(params.get("diagnostics") or [], self.lines_for(path, handle.encoding))
             with self._diag_cond:
+                if path in self._kept and not diagnostics and path_to_uri(path) not in handle.documents:
+                    return   # the server clears a closed file's report; the workspace check keeps it
                 self._diagnostics[path] = diagnostics
                 self._diag_seq[path] = self._diag_seq.get(path, 0) + 1
                 self._diag_cond.notify_all()
@@ -287,6 +292,44 @@ class LspService:
         handle.client(float(self.setting("start_timeout_s")))
         return self.wait_diagnostics(path, before, timeout)
 
+    def check_workspace(self, paths: list[Path], ctx: Any = None, batch: int = 25,
+                        timeout: float = 15.0) -> dict[Path, list[Diagnostic]]:
+        """Diagnostics for files that are not open: opened in batches (servers lint open documents
+        only), reported, then closed again while their diagnostics are kept for the Problems panel.
+        Blocking (worker); ``ctx`` (a TaskContext) gives progress and cancellation."""
+        todo = [Path(p).resolve() for p in paths]
+        todo = [p for p in todo if self._find(p)[0] is None and language_of(p) != "text"]
+        done: dict[Path, list[Diagnostic]] = {}
+        for start in range(0, len(todo), batch):
+            if ctx is not None:
+                ctx.check()
+                ctx.progress(start, len(todo), "checking files")
+            group = todo[start:start + batch]
+            seqs = {}
+            for path in group:
+                seqs[path] = self.diagnostics_seq(path)
+                try:
+                    self.open(path)
+                except LspError as exc:
+                    log.info("skipped %s: %s", path, exc)
+            for path in group:
+                handle, uri = self._find(path)
+                if handle is None:
+                    continue
+                try:
+                    if start == 0:
+                        handle.client(float(self.setting("start_timeout_s")))
+                    done[path] = self.wait_diagnostics(path, seqs[path], timeout)
+                except ServerError as exc:
+                    log.info("no diagnostics for %s: %s", path, exc)
+                finally:
+                    with self._lock:
+                        self._kept.add(path)
+                    handle.close_document(uri)   # the diagnostics stay
+        if ctx is not None:
+            ctx.progress(len(todo), len(todo), "checked")
+        return done
+
     # -- requests -------------------------------------------------------------------------------
     def _prepare(self, path: Path | str, text: str | None) -> tuple[Path, ServerHandle | None, str, str]:
         """Make sure the document is open with ``text`` (or its current/disk text)."""
@@ -305,7 +348,14 @@ class LspService:
         if handle is None:
             raise LspError("no language server is configured for this file")
         timeout = float(timeout or self.setting("request_timeout_s"))
-        client = handle.client(max(timeout, 0.1) if handle.state == "running" else float(self.setting("start_timeout_s")))
+        if handle.state == "running":
+            wait = timeout
+        elif self._fallback_ok(Path(uri_to_path(uri))) if uri else False:
+            # jedi can answer now: wait for a (re)starting server only as long as the request may take
+            wait = timeout
+        else:
+            wait = float(self.setting("start_timeout_s"))
+        client = handle.client(max(wait, 0.1))
         return client.call(method, params, timeout=timeout, uri=uri)
 
     @staticmethod

@@ -89,6 +89,8 @@ def from_properties(props: dict[str, str]) -> EditorConfig:
 
 def resolve(path: str | Path) -> EditorConfig:
     """The ``.editorconfig`` properties that apply to ``path`` (empty when none or unreadable)."""
+    if not has_editorconfig(path):
+        return EditorConfig()    # the common case: no file above, and no need to load the parser
     try:
         import editorconfig
     except ImportError:  # the package is part of the stack, but never let it stop a file opening
@@ -99,6 +101,18 @@ def resolve(path: str | Path) -> EditorConfig:
         log.warning("editorconfig for %s ignored: %s", path, exc)
         return EditorConfig(problems=(f".editorconfig could not be read: {exc}",))
     return from_properties(dict(props))
+
+
+def has_editorconfig(path: str | Path) -> bool:
+    """True when a ``.editorconfig`` file exists in the folder of ``path`` or any folder above it."""
+    folder = Path(path).absolute().parent
+    for candidate in (folder, *folder.parents):
+        try:
+            if (candidate / ".editorconfig").is_file():
+                return True
+        except OSError:   # an unreadable folder on the way up: let the parser decide
+            return True
+    return False
 
 
 _TRAILING = re.compile(r"[ \t\f\v]+(?=\r\n|\r|\n|\Z)")

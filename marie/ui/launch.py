@@ -21,7 +21,10 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
            argv: list[str] | None = None) -> int:
     """Open the window on ``path`` (folder or file) and run the event loop; returns the exit code.
 
-    ``on_ready(window)`` runs on the GUI thread once the window is shown (tests, benchmarks)."""
+    Start-up is split at the first paint: before it only the window shell and the editor of the file
+    asked for (or the session's current tab) are built; menus, commands, hot exit, the other session
+    tabs and the panels follow once the window is on screen and takes keys.
+    ``on_ready(window)`` runs on the GUI thread once the window is shown and started (tests)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -37,24 +40,66 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
     qt_app.setOrganizationName("MarieIDE")
     qt_app.setDesktopFileName("marie")
     app = App(root, QtDispatcher())
+    window = None
+    previous_hook = sys.excepthook
+    sys.excepthook = SlotErrorHook(previous_hook)
     try:
-        window = MainWindow(app, defer_panels=True)
+        window = MainWindow(app, defer_panels=True, fast_start=True)
         if file is not None:
             window.open_file(file)
+        else:
+            window.open_session_current()
         window.show()
 
         def ready() -> None:
             probe = os.environ.get(PROBE_ENV, "")
             if probe:
                 print("MARIE-READY", flush=True)
-            if on_ready is not None:
-                on_ready(window)
             if probe == "quit":
                 qt_app.quit()
                 return
+            window.finish_startup()
+            if on_ready is not None:
+                on_ready(window)
             window.load_panels_later()
 
         QTimer.singleShot(0, ready)
         return int(qt_app.exec())
     finally:
+        # The window closes (editorClosed, closing, its timers stopped) before the services do.
+        if window is not None:
+            try:
+                window.close()
+            except Exception:
+                pass
         app.close()
+        sys.excepthook = previous_hook
+
+
+class SlotErrorHook:
+    """``sys.excepthook`` while the window runs. PySide6 hands exceptions raised in slots and timer
+    callbacks to it; they are logged with their traceback, and a repeat of the same error (same type,
+    file and line) is counted instead of printed again, so a panel failing on a timer cannot flood the
+    log. The window keeps running."""
+
+    def __init__(self, previous: Callable[..., Any] | None = None, repeat_limit: int = 3) -> None:
+        self.previous = previous
+        self.repeat_limit = repeat_limit
+        self.counts: dict[tuple, int] = {}
+
+    def __call__(self, exc_type: type, exc: BaseException, tb: Any) -> None:
+        import logging
+        import traceback
+
+        if issubclass(exc_type, KeyboardInterrupt) and self.previous is not None:
+            self.previous(exc_type, exc, tb)
+            return
+        frames = traceback.extract_tb(tb)
+        where = (frames[-1].filename, frames[-1].lineno) if frames else ("?", 0)
+        key = (exc_type.__name__, *where)
+        count = self.counts[key] = self.counts.get(key, 0) + 1
+        log = logging.getLogger("marie.ui")
+        if count <= self.repeat_limit:
+            log.error("unhandled error in a Qt callback (%s:%s)%s", where[0], where[1],
+                      " — further repeats are not logged" if count == self.repeat_limit else "",
+                      exc_info=(exc_type, exc, tb))

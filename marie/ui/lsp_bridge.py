@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
+from shiboken6 import Shiboken
+
 from PySide6.QtWidgets import (QDockWidget, QInputDialog, QLabel, QMenu, QTreeWidget, QTreeWidgetItem)
 
 from marie.lsp import snippets
@@ -407,7 +409,8 @@ class LspBridge(QObject):
         elif hasattr(window, "statusBar"):
             window.statusBar().addPermanentWidget(self.status)
         self._unsubscribe = [self.app.events.subscribe("lsp.diagnostics", self._diagnostics),
-                             self.app.events.subscribe("lsp.status", self._status)]
+                             self.app.events.subscribe("lsp.status", self._status),
+                             self.app.events.subscribe("files.written", self._files_written)]
         window.editorOpened.connect(self.attach)
         if hasattr(window, "editorClosed"):
             window.editorClosed.connect(self.detach)
@@ -471,13 +474,36 @@ class LspBridge(QObject):
             return None
         return self.editors.get(editor) or self.attach(editor)
 
+    def _alive(self) -> bool:
+        """False once Qt deleted this object (events may still arrive until we unsubscribe)."""
+        if Shiboken.isValid(self):
+            return True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        return False
+
     def _diagnostics(self, path: Path, diagnostics: list, **_: Any) -> None:
+        if not self._alive():
+            return
         for editor, ed in list(self.editors.items()):
             if ed.path == path:
                 ed.set_diagnostics(diagnostics)
         self.diagnosticsChanged.emit()
 
+    def _files_written(self, paths: list, **_: Any) -> None:
+        """Files changed by the write path: once their editors have reloaded, resend the text (a
+        reload may not count as an edit)."""
+        if not self._alive():
+            return
+        targets = {Path(p).resolve() for p in paths}
+        for ed in list(self.editors.values()):
+            if ed.path in targets:
+                QTimer.singleShot(0, ed.sync)
+
     def _status(self, language: str, state: str, message: str = "", **_: Any) -> None:
+        if not self._alive():
+            return
         names = {"python": "Python"}
         text = f"{names.get(language, language)}: {state}"
         self.status.setText(text)
@@ -505,6 +531,7 @@ class LspBridge(QObject):
         add(Command("lsp.format", "Format Document", self.format, "Shift+Alt+F", "Code", has))
         add(Command("lsp.code_actions", "Code Actions", self.code_actions, "Ctrl+.", "Code", has))
         add(Command("lsp.restart", "Restart Language Server", self.restart_server, None, "Code"))
+        add(Command("lsp.check_workspace", "Check Workspace (Problems)", self.check_workspace, None, "Code"))
 
     def _with(self, fn: Callable[[EditorLsp], Any]) -> None:
         ed = self.current()
@@ -706,6 +733,46 @@ class LspBridge(QObject):
             if ed is not None:
                 self.request(lambda: self.app.lsp.execute_command(ed.path, action.command), lambda _r: None,
                              name="code action", quiet=False)
+
+    def workspace_files(self, limit: int = 2000) -> list[Path]:
+        """Source files of the workspace that a configured server can check (from the index)."""
+        from marie.lsp.service import language_of
+
+        try:
+            rels = list(self.app.index.snapshot().files())
+        except Exception:   # no index service: fall back to a walk below
+            rels = []
+        if not rels:        # index not scanned yet: a plain walk of Python files is still useful
+            rels = [p.relative_to(self.app.root).as_posix() for p in self.app.root.rglob("*.py")
+                    if not any(part.startswith(".") for part in p.relative_to(self.app.root).parts)][:limit]
+        out = []
+        for rel in rels:
+            path = self.app.root / rel
+            language = language_of(path)
+            if language != "text" and (language == "python" or self.app.lsp.spec(language) is not None):
+                out.append(path)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def check_workspace(self) -> None:
+        """Lint every source file (not only open ones) so the Problems panel covers the workspace."""
+        self.window.show_message("Checking the workspace for problems…")
+        files = self.workspace_files()
+
+        def work(ctx: Any) -> dict:
+            return self.app.lsp.check_workspace(files, ctx)
+
+        def done(result: dict) -> None:
+            problems = sum(len(v) for v in result.values())
+            self.window.show_message(f"Checked {len(result)} file(s): {problems} problem(s)")
+            self.workspace_checked = result
+            self.window.show_panel("problems")
+
+        def failed(exc: BaseException) -> None:
+            self.window.show_message(f"Workspace check failed: {exc}", "error")
+
+        self.app.tasks.submit(work, name="check workspace", on_done=done, on_error=failed)
 
     def restart_server(self) -> None:
         ed = self.current()

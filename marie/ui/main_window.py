@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMenu, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -93,8 +93,15 @@ class EditorPage(QWidget):
 class MainWindow(QMainWindow):
     editorOpened = Signal(object)
     editorClosed = Signal(object)
+    # Emitted once while the window closes: after editorClosed for every editor, before the window's
+    # timers stop and before launch() calls app.close(). Panels stop their timers/workers here.
+    closing = Signal()
 
-    def __init__(self, app: Any, restore: bool = True, defer_panels: bool = False) -> None:
+    def __init__(self, app: Any, restore: bool = True, defer_panels: bool = False, fast_start: bool = False) -> None:
+        """``fast_start`` (launch): build only what the first editable paint needs (tabs, status bar,
+        theme); menus, commands, hot exit, disk watching, background session tabs and panels come in
+        ``finish_startup()``, which the caller runs once the window is on screen. Without it
+        (tests, screenshots) everything is built here, as before."""
         super().__init__()
         self.app = app
         self.setObjectName("MarieMainWindow")
@@ -109,8 +116,13 @@ class MainWindow(QMainWindow):
         self._closed: list[tuple[str, int, int]] = []   # reopen-closed-tab stack: (path, line, column)
         self._restoring = False
         self._closing = False
+        self._started = False
+        self._restore = restore
+        self._defer_panels = defer_panels
         self._saved_state = b""        # dock layout from the session, re-applied once panels exist
+        self._saved_session: Any = None
         self._first_in_area: dict[str, QDockWidget] = {}
+        self._unsubscribe: list[Any] = []
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("EditorTabs")
@@ -120,13 +132,50 @@ class MainWindow(QMainWindow):
         self.tabs.tabCloseRequested.connect(self.close_tab)
         self.tabs.currentChanged.connect(self._current_changed)
         self.tabs.tabBar().tabMoved.connect(lambda *_: self._schedule_session_save())
-        self.placeholder = QLabel("Open a file with Ctrl+O, or the command palette with Ctrl+Shift+P", self)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(self.tabs)
 
         self.status_bar = StatusBar(self)
         self.setStatusBar(self.status_bar)
 
+        self._session_timer = QTimer(self)
+        self._session_timer.setSingleShot(True)
+        self._session_timer.setInterval(1000)
+        self._session_timer.timeout.connect(self.save_session)
+        # Editors opened before finish_startup() are watched (hot exit, disk) once it runs.
+        self.hot_exit: Any = None
+        self.disk_watcher: Any = None
+
+        themes.apply_theme(app.settings.get("ui.theme", "system"))
+        if restore and app.settings.get("ui.restore_session", True):
+            self._saved_session = session.load(app.data_dir)
+            self._saved_state = self._saved_session.state if self._saved_session is not None else b""
+        if fast_start:
+            if self._saved_session is not None and self._saved_session.geometry:
+                self.restoreGeometry(QByteArray(self._saved_session.geometry))
+            return
+        self.finish_startup(panels_now=not defer_panels)
+
+    def open_session_current(self) -> Any | None:
+        """Open only the last session's front tab (fast start: the rest open in finish_startup)."""
+        saved = self._saved_session
+        if saved is None or not (0 <= saved.current < len(saved.tabs)):
+            return None
+        tab = saved.tabs[saved.current]
+        if not Path(tab.path).is_file():
+            return None
+        self._restoring = True
+        try:
+            return self.open_file(tab.path, tab.line, tab.column)
+        finally:
+            self._restoring = False
+
+    def finish_startup(self, panels_now: bool = False) -> None:
+        """Everything the first paint does not need. GUI thread; runs once (later calls do nothing).
+        ``panels_now`` builds the panels here; otherwise ``load_panels_later()`` does, one per turn."""
+        if self._started:
+            return
+        self._started = True
+        app = self.app
         for name in MENUS:
             self._menus[name] = self.menuBar().addMenu(f"&{name}")
         self.commands.on_register(self._install_action)
@@ -134,27 +183,22 @@ class MainWindow(QMainWindow):
 
         self.hot_exit = HotExit(self)
         self.disk_watcher = DiskWatcher(self)
-        self._session_timer = QTimer(self)
-        self._session_timer.setSingleShot(True)
-        self._session_timer.setInterval(1000)
-        self._session_timer.timeout.connect(self.save_session)
-
+        for editor in self.editors():            # opened before this ran (the file given on the command line)
+            self.hot_exit.watch(editor)
         self._unsubscribe = [app.events.subscribe(NOTICE, self._notice),
                              app.events.subscribe(SETTINGS_CHANGED, self._settings_changed)]
-        themes.apply_theme(app.settings.get("ui.theme", "system"))
-        hints = __import__("PySide6.QtGui", fromlist=["QGuiApplication"]).QGuiApplication.styleHints()
+        hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._system_scheme_changed)
-
-        if restore:
-            saved = session.load(app.data_dir) if app.settings.get("ui.restore_session", True) else None
-            self._saved_state = saved.state if saved is not None else b""
-        if not defer_panels:
+        if panels_now:
             self._add_panels()
         for error in getattr(app.settings, "errors", []):
             self.show_message(f"Settings: {error}", "warning")
-        if restore:
+        if self._restore:
+            keep = self.current_editor()
             self.restore_session()
+            if keep is not None and self._page(keep) is not None:   # the file asked for stays in front
+                self.tabs.setCurrentWidget(self._page(keep))
 
     # ================================================================ contract API
     def open_file(self, path: Path | str, line: int | None = None, column: int | None = None) -> Any | None:
@@ -238,7 +282,8 @@ class MainWindow(QMainWindow):
         editor.cursorMoved.connect(lambda e=editor: self._cursor_moved(e))
         if hasattr(editor, "compareRequested"):   # the editor's own conflict bar asks us for a diff
             editor.compareRequested.connect(lambda disk, e=editor: self.compare_with_disk(e, disk))
-        self.hot_exit.watch(editor)
+        if self.hot_exit is not None:
+            self.hot_exit.watch(editor)
         self.editorOpened.emit(editor)
         self._schedule_session_save()
 
@@ -307,9 +352,11 @@ class MainWindow(QMainWindow):
             except Exception:
                 line, column = 1, 1
             self._closed.append((str(editor.path), line, column))
-        self.hot_exit.unwatch(editor)
-        self.hot_exit.forget(editor)      # saved or discarded on purpose: the backup must not come back
-        self.disk_watcher.forget(editor)
+        if self.hot_exit is not None:
+            self.hot_exit.unwatch(editor)
+            self.hot_exit.forget(editor)      # saved or discarded on purpose: the backup must not come back
+        if self.disk_watcher is not None:
+            self.disk_watcher.forget(editor)
         self.tabs.removeTab(self.tabs.indexOf(page))
         self.editorClosed.emit(editor)
         dispose = getattr(editor, "dispose", None)
@@ -365,7 +412,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self.show_message(f"Could not save {Path(path).name}: {exc}", "error")
             return False
-        if old_key_editor != editor.path:
+        if old_key_editor != editor.path and self.hot_exit is not None:
             self.hot_exit.forget(editor)
         self._after_save(editor)
         return True
@@ -378,8 +425,10 @@ class MainWindow(QMainWindow):
         return ok
 
     def _after_save(self, editor: Any) -> None:
-        self.disk_watcher.forget(editor)
-        self.hot_exit.forget(editor)
+        if self.disk_watcher is not None:
+            self.disk_watcher.forget(editor)
+        if self.hot_exit is not None:
+            self.hot_exit.forget(editor)
         self._refresh_title(editor)
         self.status_bar.show_editor(self.current_editor())
         self.show_message(f"Saved {Path(editor.path).name}")
@@ -700,23 +749,32 @@ class MainWindow(QMainWindow):
                         editor = self.open_file(tab.path, tab.line, tab.column)
                         if editor is not None:
                             opened.append(editor)
+                for index, editor in enumerate(opened):   # a tab opened early (fast start) goes back in place
+                    at = self.tabs.indexOf(self._page(editor))
+                    if at != index and at >= 0:
+                        self.tabs.tabBar().moveTab(at, index)
                 if 0 <= saved.current < len(saved.tabs):
                     target = self._find(Path(saved.tabs[saved.current].path).resolve())
                     if target is not None:
                         self.tabs.setCurrentWidget(self._page(target))
-            if self.app.settings.get("editor.hot_exit", True):
+            if self.app.settings.get("editor.hot_exit", True) and self.hot_exit is not None:
                 self.hot_exit.restore()
         finally:
             self._restoring = False
 
     # ================================================================ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Hot exit: unsaved buffers are backed up instead of asking (when ``editor.hot_exit`` is on)."""
+        """Hot exit: unsaved buffers are backed up instead of asking (when ``editor.hot_exit`` is on).
+
+        Order on close: backups and session saved, ``editorClosed`` for every editor, ``closing``,
+        then every timer inside the window (panels' included) is stopped, so nothing fires into an
+        app that ``launch()`` closes next."""
         if self._closing:            # already closed once (e.g. close() then the test harness)
             event.accept()
             return
         if self.app.settings.get("editor.hot_exit", True):
-            self.hot_exit.flush()
+            if self.hot_exit is not None:
+                self.hot_exit.flush()
         else:
             for editor in [e for e in self.editors() if e.is_dirty()]:
                 self.tabs.setCurrentWidget(self._page(editor))
@@ -725,16 +783,47 @@ class MainWindow(QMainWindow):
                     event.ignore()
                     return
         self._closing = True
-        self.hot_exit.stop()
+        if self.hot_exit is not None:
+            self.hot_exit.stop()
         self._session_timer.stop()
-        self.save_session()
-        self.disk_watcher.stop()
+        if self._started:            # a window closed before it finished starting keeps the old session
+            self.save_session()
+        if self.disk_watcher is not None:
+            self.disk_watcher.stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         for editor in self.editors():      # stop their theme listeners and background loads
-            self.editorClosed.emit(editor)   # so other areas drop their per-editor timers too
+            self._emit_safely(self.editorClosed, editor)   # so other areas drop their per-editor timers too
             dispose = getattr(editor, "dispose", None)
             if dispose is not None:
-                dispose()
+                try:
+                    dispose()
+                except Exception:
+                    log.exception("disposing an editor failed")
+        self._emit_safely(self.closing)
+        self.stop_timers()
         event.accept()
         super().closeEvent(event)
+
+    def _emit_safely(self, signal: Any, *args: Any) -> None:
+        # A panel's slot that raises must not keep the window from closing (PySide6 reports slot
+        # exceptions through sys.excepthook, which launch() routes to the log).
+        try:
+            signal.emit(*args)
+        except Exception:
+            log.exception("a closing handler failed")
+
+    def stop_timers(self) -> int:
+        """Stop every QTimer that lives inside the window (docks and panels included); returns how many
+        were running. Called while closing, before the app and its services close."""
+        from PySide6.QtCore import QTimer as _QTimer
+
+        stopped = 0
+        for timer in self.findChildren(_QTimer):
+            try:
+                if timer.isActive():
+                    timer.stop()
+                    stopped += 1
+            except RuntimeError:   # deleted meanwhile
+                pass
+        return stopped

@@ -35,3 +35,17 @@ def test_composer_gemma_grammar_constrained_edit_applies_and_undoes(gemma_app):
     assert (root / "greeting.txt").read_text() == new_text != "hello world\n"
     gemma_app.composer.undo(result)
     assert (root / "greeting.txt").read_text() == "hello world\n"
+
+
+def test_composer_cli_model_option_uses_the_named_local_provider(gemma_app):
+    from marie.ai.types import Capabilities
+
+    caps = gemma_app.composer._capabilities("local")
+    assert isinstance(caps, Capabilities) and caps.local and caps.grammar
+    root = gemma_app.root
+    (root / "n.txt").write_text("one\n")
+    proposal = gemma_app.composer.propose("Write two instead of one in n.txt", model="local",
+                                          request=ContextRequest("", files=["n.txt"]), max_tokens=48)
+    assert proposal.model.startswith("local:")
+    assert all(not a.error.startswith("not valid") for a in proposal.attempts)
+    assert (root / "n.txt").read_text() == "one\n"  # proposing never writes

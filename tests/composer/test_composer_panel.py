@@ -127,3 +127,22 @@ def test_composer_pane_cancel(qtbot, pane, workspace):
     qtbot.mouseClick(pane.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.status.text() == "Cancelled", timeout=10000)
     assert pane.send_button.isEnabled()
+
+
+def test_composer_pane_sessions_reopen_and_continue(qtbot, pane, workspace):
+    (workspace / "s.py").write_text("v = 1\n")
+    pane.app.__dict__["ai"] = FakeModel([sr("s.py", "v = 1\n", "v = 2\n")])
+    pane.instruction.setText("v to 2 @file:s.py")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.review.file_item("s.py") is not None, timeout=10000)
+    first = pane.session.id
+    qtbot.mouseClick(pane.continue_button, Qt.MouseButton.LeftButton)
+    assert pane.session.id != first and "v to 2" in pane.session.summary
+    assert pane.review.changeset is None
+    index = pane.sessions.findData(first)
+    assert index >= 0
+    pane.sessions.setCurrentIndex(index)
+    pane.sessions.activated.emit(index)
+    assert pane.session.id == first
+    assert pane.review.file_item("s.py") is not None and pane.apply_button.isEnabled()
+    assert "[user] v to 2" in pane.answer.toPlainText()

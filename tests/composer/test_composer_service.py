@@ -138,3 +138,16 @@ def test_composer_mention_completion(app, workspace):
     app.index.scan()
     assert "@file:pkg/mod.py" in app.composer.complete_mention("@file:mod")
     assert "@folder:pkg" in app.composer.complete_mention("@folder:pk")
+
+
+def test_composer_ai_ignored_files_cannot_be_edited_or_leak_through_retries(app, workspace):
+    (workspace / ".env").write_text("API_KEY=supersecret\n")
+    (workspace / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    fake = install(app, [sr(".env", "API_KEY=wrong\n", "API_KEY=x\n"), sr("id_rsa", "x\n", "y\n"),
+                         sr(".env", "API_KEY=supersecret\n", "API_KEY=stolen\n")])
+    proposal = app.composer.propose("change the key", fmt="sr")
+    assert not proposal.ok
+    assert all("kept from the AI" in a.error for a in proposal.attempts)
+    everything = "\n".join(m.content for r in fake.requests for m in r.messages)
+    assert "supersecret" not in everything and "OPENSSH" not in everything
+    assert (workspace / ".env").read_text() == "API_KEY=supersecret\n"

@@ -54,3 +54,13 @@ def test_delete_removes_link_not_target(tmp_path):
     link.symlink_to(real)
     atomic.delete(link)
     assert not os.path.lexists(link) and real.exists()
+
+
+def test_write_without_following_replaces_the_link(tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_bytes(b"keep")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    atomic.write_bytes(link, b"file now", follow_symlinks=False)
+    assert not link.is_symlink() and link.read_bytes() == b"file now"
+    assert real.read_bytes() == b"keep"

@@ -34,6 +34,9 @@ def test_grammar_parses_in_llama_cpp():
     from llama_cpp import LlamaGrammar
 
     assert LlamaGrammar.from_string(cm.GRAMMAR, verbose=False) is not None
+    grammar = cm.build_grammar(["marie/git/x.py", "b.py"], body=False)
+    assert '"git"' in grammar and '"b"' in grammar and "body?" not in grammar
+    assert LlamaGrammar.from_string(grammar, verbose=False) is not None
 
 
 def test_nothing_staged_is_refused(gapp):

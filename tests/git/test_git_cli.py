@@ -65,3 +65,26 @@ def test_cli_subprocess_hook_failure(repo):
                           capture_output=True, text=True, env=os.environ.copy(), timeout=60)
     assert proc.returncode == 1
     assert "blocked by policy" in proc.stderr and "pre-commit hook failed" in proc.stderr
+
+
+def test_cli_stash_and_merge(capsys, repo):
+    from tests.git.conftest import conflicted_repo
+
+    write(repo / "a.txt", "wip\n")
+    code, out, _ = run(capsys, repo, "stash", "save", "-m", "half done")
+    assert code == 0 and "half done" in out and git(repo, "status", "--porcelain") == ""
+    code, out, _ = run(capsys, repo, "stash", "list")
+    assert code == 0 and out.startswith("stash@{0} ") and "half done" in out
+    assert run(capsys, repo, "stash", "apply")[0] == 0 and (repo / "a.txt").read_text() == "wip\n"
+    git(repo, "checkout", "--", "a.txt")
+    assert run(capsys, repo, "stash", "pop", "0")[1] == "popped stash@{0}\n"
+    assert git(repo, "stash", "list") == "" and (repo / "a.txt").read_text() == "wip\n"
+    code, _, err = run(capsys, repo, "stash", "drop")
+    assert code != 0 and "no stash 0" in err
+    git(repo, "checkout", "--", "a.txt")
+    conflicted_repo(repo)
+    code, _, err = run(capsys, repo, "merge", "nope")
+    assert code != 0 and "no commit named 'nope'" in err
+    code, out, err = run(capsys, repo, "merge", "theirs")
+    assert code == 1 and "CONFLICT a.txt" in out and "resolve" in err
+    assert "<<<<<<<" in (repo / "a.txt").read_text()

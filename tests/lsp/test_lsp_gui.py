@@ -181,3 +181,26 @@ def test_rename_goes_through_the_write_path_and_reloads_editors(qtbot, window):
 def test_status_bar_shows_the_server_state(qtbot, window):
     label = window._lsp_bridge.status
     qtbot.waitUntil(lambda: label.text() == "Python: running", timeout=15000)
+
+
+def test_log_panel_shows_server_events(qtbot, window):
+    handle = window.app.lsp.handle("python")
+    panel = window.panels["lsp_log"]
+    generation = handle.generation
+    window.commands.run("lsp.restart")
+    qtbot.waitUntil(lambda: handle.generation > generation and handle.state == "running", timeout=15000)
+    qtbot.waitUntil(lambda: "[python] started (pid" in panel.view.toPlainText(), timeout=5000)
+
+
+def test_check_workspace_fills_problems_for_unopened_files(qtbot, window):
+    root = window.app.root
+    (root / "pkg" / "unopened.py").write_text("import sys\n", encoding="utf-8")
+    bridge = window._lsp_bridge
+    window.app.index.scan()
+    window.commands.run("lsp.check_workspace")
+    qtbot.waitUntil(lambda: getattr(bridge, "workspace_checked", None) is not None, timeout=30000)
+    target = (root / "pkg" / "unopened.py").resolve()
+    assert any("'sys' imported but unused" in d.message for d in window.app.lsp.diagnostics()[target])
+    problems = window.panels["problems"]
+    texts = [problems.tree.topLevelItem(i).text(0) for i in range(problems.tree.topLevelItemCount())]
+    assert any(t.startswith("pkg/unopened.py") for t in texts)

@@ -149,3 +149,23 @@ def test_lone_carriage_returns_fall_back_to_full_text():
 def test_apply_text_edits_keeps_order_of_inserts_at_one_position():
     edits = [TextEdit(Range(1, 1, 1, 1), "A"), TextEdit(Range(1, 1, 1, 1), "B"), TextEdit(Range(1, 2, 1, 3), "Z")]
     assert apply_text_edits("xyz", edits) == "ABxZz"
+
+
+def test_incremental_change_counts_in_the_servers_encoding():
+    old, new = "😀a\n", "😀ab\n"
+    assert incremental_change(old, new, "utf-16")["range"]["start"] == {"line": 0, "character": 3}
+    assert incremental_change(old, new, "utf-32")["range"]["start"] == {"line": 0, "character": 2}
+    assert incremental_change(old, new, "utf-8")["range"]["start"] == {"line": 0, "character": 5}
+    proto = Protocol(default_encoding="utf-32")
+    rid = proto.initialize({})
+    proto.receive(frame({"id": rid, "result": {"capabilities": {"positionEncoding": "utf-16"}}}))
+    assert proto.position_encoding == "utf-16"    # the server's answer wins over the default
+
+
+def test_snippets_expand_with_the_first_placeholder_selected():
+    from marie.lsp.snippets import expand
+
+    assert expand("greet(${1:name})$0") == ("greet(name)", 6, 10)
+    assert expand("print($0)") == ("print()", 6, 6)
+    assert expand("${1|one,two|} x") == ("one x", 0, 3)
+    assert expand("a\\$b") == ("a$b", 3, 3)

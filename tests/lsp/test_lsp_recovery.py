@@ -133,3 +133,30 @@ def test_jedi_answers_when_the_server_command_is_missing(tmp_path):
         assert app.lsp.fallback_used == 3
     finally:
         app.close()
+
+
+def test_a_server_that_keeps_dying_backs_off_then_stops_within_its_budget(tmp_path):
+    settings = f"""
+[lsp]
+restart_max = 3
+restart_window_s = 60.0
+backoff_base_s = 0.05
+start_timeout_s = 5.0
+
+[lsp.servers.text]
+command = [{sys.executable!r}, "-c", "import sys; sys.stderr.write('boom\\\\n'); sys.exit(3)"]
+"""
+    app = make_app(tmp_path / "ws", settings)
+    try:
+        path = app.root / "notes.txt"
+        path.write_text("x\n", encoding="utf-8")
+        app.lsp.open(path)
+        handle = app.lsp.handle("text")
+        assert wait_for(lambda: handle.state == "failed", 15.0), handle.log
+        assert len(handle.restarts) == 3
+        assert "restarts" in handle.message and "Restart Language Server" in handle.message
+        assert any("boom" in line for line in handle.log)        # its stderr reached the log
+        with pytest.raises(ServerDown):
+            app.lsp.hover(path, 1, 1)
+    finally:
+        app.close()

@@ -157,6 +157,7 @@ class FilesPanel(QWidget):
 
         def warm(ctx, snap=snapshot):
             snap.children("")          # builds the folder index on the worker, not the GUI thread
+            snap.files()               # and the sorted file list the status line counts
             return snap
 
         self.app.tasks.submit(warm, name="file tree", worker="filetree", on_done=self._show_snapshot)

@@ -230,7 +230,8 @@ class GitPanel(QWidget):
 
         if group == "conflicts":
             add("⇲", "Open " + path + " at its first conflict", lambda: self.open_conflict(path))
-            add("✓", "Resolved: mark " + path + " resolved (stage it)", lambda: self.mark_resolved(path))
+            add("✓", "Resolved — mark the conflict in " + path + " resolved (stages it)",
+                lambda: self.mark_resolved(path))
         elif group == "staged":
             add("−", "Unstage " + path, lambda: self.unstage([path]))
         else:

@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
+from shiboken6 import Shiboken
+
 from marie.ui.panels import PanelSpec
 
 
@@ -25,8 +27,14 @@ class LspLogPanel(QWidget):
         self.view.setMaximumBlockCount(self.MAX_LINES)
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.view)
-        self._unsubscribe = self.app.events.subscribe("lsp.log", self.append)
+        self._unsubscribe = self.app.events.subscribe("lsp.log", self._event)
         self.destroyed.connect(lambda *_: self._unsubscribe())
+
+    def _event(self, **payload: Any) -> None:
+        if not Shiboken.isValid(self):   # deleted by Qt: stop listening
+            self._unsubscribe()
+            return
+        self.append(**payload)
 
     def append(self, language: str, line: str, **_: Any) -> None:
         stamp = time.strftime("%H:%M:%S")

@@ -12,6 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from shiboken6 import Shiboken
+
 from marie.ui.panels import PanelSpec
 
 _ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
@@ -33,8 +35,14 @@ class ProblemsPanel(QWidget):
         self.tree.itemDoubleClicked.connect(self._open)
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
-        self._unsubscribe = self.app.events.subscribe("lsp.diagnostics", lambda **_: self.refresh())
+        self._unsubscribe = self.app.events.subscribe("lsp.diagnostics", self._changed)
         self.destroyed.connect(lambda *_: self._unsubscribe())
+        self.refresh()
+
+    def _changed(self, **_: Any) -> None:
+        if not Shiboken.isValid(self):   # deleted by Qt: stop listening
+            self._unsubscribe()
+            return
         self.refresh()
 
     def refresh(self) -> None:
