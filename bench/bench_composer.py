@@ -140,14 +140,15 @@ def noisy(answer: str, fmt: str, variant: str, rng: random.Random, old: str = ""
     if fmt == "whole":
         if variant != "whitespace":
             return None
-        copied = set(old.splitlines(keepends=True))  # drift only on lines the model copied unchanged
-        out, inside = [], False
-        for l in lines:
-            if l.startswith("```"):
-                inside = not inside
-                out.append(l)
-                continue
-            out.append(_drift(l, rng) if inside and l in copied and rng.random() < 0.3 else l)
+        # drift only on lines the model copied unchanged (found by alignment with the old text)
+        import difflib
+
+        body = lines[2:-1]
+        copied = {b + k for a, b, size in difflib.SequenceMatcher(a=old.splitlines(keepends=True), b=body,
+                                                                 autojunk=False).get_matching_blocks()
+                  for k in range(size)}
+        out = lines[:2] + [_drift(l, rng) if n in copied and rng.random() < 0.3 else l for n, l in enumerate(body)] \
+            + lines[-1:]
         return "".join(out)
     if fmt == "search_replace":
         return _noisy_sr(lines, variant, rng)

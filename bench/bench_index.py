@@ -51,7 +51,7 @@ def run(ctx) -> dict:
     os.environ.setdefault("MARIE_HOME", str(ctx.scratch / "home"))
     rg = rg_binary()
     excludes = [".git", "node_modules", "__pycache__", ".venv", ".mypy_cache", ".pytest_cache", ".tox"]
-    rg_files_cmd = [rg, "--files", "--hidden", "--no-require-git", "--no-config", "--null"] + \
+    rg_files_cmd = [rg, "--files", "--hidden", "--no-require-git", "--no-ignore-parent", "--no-ignore-global", "--no-config", "--null"] + \
                    [a for g in excludes for a in ("-g", f"!{g}")]
 
     # -- cold scan ------------------------------------------------------------------------------

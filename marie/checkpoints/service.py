@@ -24,7 +24,9 @@ from typing import Any, Iterable
 
 from marie.checkpoints.capture import (Capture, Capturer, StatCache, build_trees, ignored_prefixes,
                                        remove_empty_parents, was_ignored)
+from marie.checkpoints.dirty import DirtyFeed
 from marie.checkpoints.lock import StoreLock
+from marie.checkpoints.tree_state import TreeState
 from marie.checkpoints.store import (CheckpointDamaged, CheckpointError, DamagedObject, Item, ObjectStore,
                                      UnknownCheckpoint)
 
@@ -106,6 +108,15 @@ class CheckpointService:
         self._created_since_gc = 0
         self._mutex = threading.RLock()
         self._gc_seen = self._gc_generation()
+        # Incremental state: the Merkle tree of the last checkpoint this process took, and whether
+        # a live watcher fed the dirty set since the full walk that built it.
+        self._state: TreeState | None = None
+        self._state_matcher = None
+        self._fed = False
+        self._feed = DirtyFeed(app, self.root)
+        self._cache_saved = time.monotonic()
+        self._state_id = ""
+        self.last_mode = ""            # "full" | "incremental": how the last checkpoint was taken
 
     # -- settings -------------------------------------------------------------------------------
     def _setting(self, key: str, default: Any) -> Any:
@@ -141,40 +152,52 @@ class CheckpointService:
                *, token: Any = None, _extra: dict | None = None) -> str:
         """Checkpoint the whole workspace (plus the ignored files in ``paths``); returns its id.
 
-        Worker thread. Only files whose stat data changed are read again. ``paths`` are the files an
-        operation is about to touch: they are included even when ignored, and a path that does not
-        exist is recorded as absent (so a restore removes a file the operation created).
+        Worker thread. With a live index (its watcher feeds the dirty set) only the dirty paths
+        and ``paths`` are re-stat'ed and only the folder listings on their way to the root are
+        rewritten; otherwise a full stat walk (the CLI, or after a watcher overflow). Only files
+        whose stat data changed are read again. ``paths`` are the files an operation is about to
+        touch: always re-stat'ed, included even when ignored, and a path that does not exist is
+        recorded as absent (so a restore removes a file the operation created).
         """
         with self._mutex, self.lock.held():
-            capturer = self._capturer()
             self._check_gc_generation()
             ids = self.store.manifest_ids()
+            extras = list(dict.fromkeys(paths or ()))
+            try:
+                info = None
+                if self._state is not None and self._fed and self._feed.live():
+                    self._feed.sync()
+                    dirty, broken = self._feed.take()
+                    if not broken:
+                        info = self._capture_incremental(dirty, extras)
+                if info is None:
+                    info = self._capture_full(extras, token)
+                self.store.flush()   # objects durable before the manifest that names them
+            except BaseException:
+                self.store.discard_pending()
+                self._state = None   # the dirty paths taken are lost: walk next time
+                raise
+            root = info.pop("root")
             previous = None
             if ids:
                 try:
                     previous = self.store.read_manifest(ids[-1])
                 except CheckpointError:
                     previous = None   # counted against nothing; verify reports the damage
-            try:
-                cap = capturer.capture(self.store, list(paths or ()), token=token)
-                root = build_trees(self.store, cap.items, self._memo)
-                self.store.flush()   # objects durable before the manifest that names them
-            except BaseException:
-                self.store.discard_pending()
-                raise
-            changed = self._count_changes(previous, cap.items)
+            changed = self._count_changes(previous, root, info["files"])
             cid = _new_id(ids[-1] if ids else None)
             record = {
                 "id": cid, "created": time.time(), "label": label, "note": note, "auto": bool(auto),
-                "pinned": False, "root": root, "files": len(cap.items), "files_changed": changed,
-                "parent": previous["id"] if previous else None, "ignored": cap.ignored,
-                "ignored_covered": cap.ignored_covered, "absent": cap.absent, "unreadable": cap.unreadable,
+                "pinned": False, "root": root, "files": info["files"], "files_changed": changed,
+                "parent": previous["id"] if previous else None, "ignored": info["ignored"],
+                "ignored_covered": info["ignored_covered"], "absent": info["absent"],
+                "unreadable": info["unreadable"],
             }
             if _extra:
                 record.update(_extra)
             self.store.write_manifest(record)
-            self._remember(root, cap.items)
-            capturer.cache.save()
+            self._state_id = cid
+            self._save_cache(force=self.last_mode == "full")
             self._created_since_gc += 1
             self._apply_retention(ids + [cid])
             gc_every = int(self._setting("gc_every", 50))
@@ -182,6 +205,84 @@ class CheckpointService:
                 self.gc()
             self._changed()
             return cid
+
+    def _save_cache(self, force: bool = False) -> None:
+        """The stat cache only speeds up full walks: write it after one, else at most every 30 s."""
+        if self._cache is not None and (force or time.monotonic() - self._cache_saved > 30):
+            self._cache.save()
+            self._cache_saved = time.monotonic()
+
+    def _capture_full(self, extras: list[str], token: Any) -> dict:
+        """Walk the whole workspace and rebuild the incremental state from it."""
+        self.last_mode = "full"
+        # Decide before walking whether the feed is live: changes made during the walk then are in
+        # the dirty set (harmlessly re-checked); a watcher started later would miss earlier ones.
+        live = self._feed.live()
+        if live:
+            self._feed.sync()
+        self._feed.reset()
+        capturer = self._capturer()
+        cap = capturer.capture(self.store, extras, token=token)
+        covered = set(cap.ignored_covered)
+        state = TreeState.build({k: v for k, v in cap.items.items() if k not in covered} if covered else cap.items,
+                                cap.ignored)
+        root = self._root_with(state, {rel: cap.items[rel] for rel in covered})
+        self._remember(root, cap.items)
+        self._state, self._state_matcher, self._fed = state, capturer.matcher, live
+        return {"root": root, "files": len(cap.items), "ignored": cap.ignored,
+                "ignored_covered": cap.ignored_covered, "absent": cap.absent, "unreadable": cap.unreadable}
+
+    def _root_with(self, state: TreeState, overlay: dict[str, Item]) -> str:
+        """The root hash of ``state`` with ``overlay`` (ignored files an operation touches) added
+        for this checkpoint only; the state itself keeps only non-ignored files."""
+        for rel, item in overlay.items():
+            state.set(rel, item)
+        root = state.root_hash(self.store)
+        for rel in overlay:
+            state.set(rel, None)
+        return root
+
+    def _capture_incremental(self, dirty: set[str], extras: list[str]) -> dict:
+        """Re-stat only ``dirty`` and ``extras``; update the Merkle state; store what changed."""
+        self.last_mode = "incremental"
+        state, matcher = self._state, self._state_matcher
+        assert state is not None and matcher is not None
+        if self._cache is None:
+            self._cache = StatCache(self.base / "statcache")
+        capturer = Capturer(self.root, matcher, self._cache, int(self._setting("max_file_bytes", 20 << 20)))
+        extra_set = set(extras)
+        cap = capturer.capture_paths(sorted(dirty | extra_set), self.store)
+        overlay: dict[str, Item] = {}
+        covered: list[str] = []
+        for rel, item in cap.items.items():
+            if state.is_folder(rel):
+                state.remove_under(rel)   # a folder replaced by a file
+            if matcher.is_ignored(rel):
+                state.set(rel, None)
+                if rel in extra_set:
+                    overlay[rel] = item
+                    covered.append(rel)
+            else:
+                state.set(rel, item)
+        for rel in cap.absent:
+            state.set(rel, None)
+            state.remove_under(rel)
+        for rel in cap.dirs:
+            state.set(rel, None)          # a file replaced by a folder
+            if matcher.is_ignored(rel, True):
+                state.remove_under(rel)
+            elif not state.is_folder(rel):
+                # A folder we never saw (moved in, or its events were coalesced): walk just it.
+                sub = capturer.capture(self.store, starts=[rel])
+                for sub_rel, item in sub.items.items():
+                    state.set(sub_rel, item)
+                cap.unreadable.extend(sub.unreadable)
+        for entry in cap.unreadable:
+            state.set(entry.rpartition(": ")[0], None)
+        root = self._root_with(state, overlay)
+        absent = [rel for rel in extras if rel in set(cap.absent)]
+        return {"root": root, "files": len(state.items) + len(overlay), "ignored": state.ignored,
+                "ignored_covered": covered, "absent": absent, "unreadable": cap.unreadable}
 
     def _gc_generation(self) -> str:
         try:
@@ -197,18 +298,23 @@ class CheckpointService:
             self._memo.clear()
             self._flat.clear()
             self._cache = None
+            self._drop_state_if_collected()
 
-    def _count_changes(self, previous: dict | None, items: dict[str, Item]) -> int:
+    def _drop_state_if_collected(self) -> None:
+        """The state's folder hashes are all named by the checkpoint it last produced; once that
+        checkpoint is gone, gc may have removed them, so the state must be rebuilt by a walk."""
+        if self._state is not None and not self.store.manifest_path(getattr(self, "_state_id", "")).exists():
+            self._state = None
+
+    def _count_changes(self, previous: dict | None, root: str, files: int) -> int:
+        """Files added, modified or deleted since ``previous`` (a Merkle diff: only folders whose
+        hash differs are read)."""
         if previous is None:
-            return len(items)
+            return files
         try:
-            old = self._items(previous["root"])
+            return len(self.store.diff_trees(previous["root"], root))
         except CheckpointError:
-            return len(items)
-        if old is items:
-            return 0
-        changed = sum(1 for rel, item in items.items() if old.get(rel) != item)
-        return changed + sum(1 for rel in old if rel not in items)
+            return files
 
     # -- reading --------------------------------------------------------------------------------
     def _info(self, record: dict) -> CheckpointInfo:
@@ -310,68 +416,125 @@ class CheckpointService:
         """Put the workspace (or only ``paths``: files or folders) back as checkpoint ``cid`` had it.
 
         Worker thread. Takes a safety checkpoint first (its id is in the result, so the restore can
-        be undone). Raises ``CheckpointDamaged`` (nothing written) when stored content is damaged,
-        ``WriteError`` (nothing changed) when a file cannot be written.
+        be undone); with a live index that is incremental, so it costs what changed, not the tree.
+        The differing files come from a Merkle diff of the two checkpoints (equal folders are not
+        read) and only they are written, through ``app.writes``. Raises ``CheckpointDamaged``
+        (nothing written) when stored content is damaged, ``WriteError`` (nothing changed) when a
+        file cannot be written.
         """
-        from marie.checkpoints.write_path import FileChange
-
         with self._mutex, self.lock.held():
             record = self.store.read_manifest(self.resolve(cid))
             cid = record["id"]
-            target = self.items(cid)
             selection = [p.strip("/") for p in paths] if paths else None
             covered = list(record.get("ignored_covered", [])) + list(record.get("absent", []))
-            safety_id = self.create(label=f"before: restore {cid}", paths=covered, auto=True,
-                                    _extra={"restore_of": cid})
-            safety = self.store.read_manifest(safety_id)
-            current = self._items(safety["root"])
-            ignored_now = set(safety.get("ignored_covered", []))
-            folders, files = ignored_prefixes(record.get("ignored", []))
-            result = RestoreResult(safety_id)
-            writes: list[FileChange] = []
-            for rel, want in sorted(target.items()):
-                if selection is not None and not _matches(rel, selection):
-                    continue
-                have = current.get(rel)
-                if have == want:
-                    continue   # identical: not touched, keeps its mtime
-                if want.kind == "x":
-                    if have is None or have.ref != want.ref or have.mode != want.mode:
-                        result.skipped.append(f"{rel}: was larger than the size cap ({want.size} bytes), so its "
-                                              "content was not stored and cannot be restored")
-                    continue
-                if want.kind == "l":
-                    writes.append(FileChange.symlink(rel, want.ref))
-                elif have is not None and have.kind == "f" and have.ref == want.ref:
-                    writes.append(FileChange.chmod(rel, want.mode))
-                else:
-                    try:
-                        data = self.store.get(want.ref)
-                    except DamagedObject as exc:
-                        raise CheckpointDamaged(f"checkpoint {cid} is damaged: the stored content of {rel} "
-                                                f"{exc.why}; nothing was restored. Run `marie checkpoint verify`.") from None
-                    writes.append(FileChange(rel, data, None, want.mode, exact=True))
-            deletes: list[FileChange] = []
-            absent = set(record.get("absent", []))
-            for rel in sorted(current):
-                if rel in target or (selection is not None and not _matches(rel, selection)):
-                    continue
+            # Let the watcher apply what the kernel already reported, so the safety checkpoint and
+            # the comparison see the disk as it is now.
+            self._feed.settle(1.0)
+            label = f"before: restore {cid}"
+            safety_id = self.create(label=label, paths=covered, auto=True, _extra={"restore_of": cid})
+            changes, skipped = self._plan(record, safety_id, selection)
+            touched = sorted({rel for c in changes for rel in c.touched()})
+            if touched and self._changed_since(safety_id, touched):
+                # A change the watcher has not delivered yet: checkpoint those paths for real (they
+                # are re-stat'ed) so the safety checkpoint holds what is on disk, then plan again.
+                self.store.remove_manifest(safety_id)
+                safety_id = self.create(label=label, paths=covered + touched, auto=True,
+                                        _extra={"restore_of": cid})
+                changes, skipped = self._plan(record, safety_id, selection)
+            result = RestoreResult(safety_id, skipped=skipped)
+            if changes:
+                applied = self.app.writes.apply(changes, f"restore checkpoint {cid}", checkpoint=False,
+                                                allow_protected=True, source="checkpoint")
+                result.written = list(applied.written)
+                result.deleted = list(applied.deleted)
+                self._feed.add(result.written + result.deleted)   # now, not when the event arrives
+                keep = {rel.rpartition("/")[0] for c in changes if c.content is not None or c.link is not None
+                        for rel in [c.path]}
+                for rel in result.deleted:
+                    remove_empty_parents(self.root, rel, keep)
+            return result
+
+    def _changed_since(self, safety_id: str, rels: list[str]) -> bool:
+        """Whether any of ``rels`` differs on disk from the checkpoint ``safety_id`` (re-stat'ed)."""
+        record = self.store.read_manifest(safety_id)
+        if self._cache is None:
+            self._cache = StatCache(self.base / "statcache")
+        capturer = Capturer(self.root, self._state_matcher or self._matcher(), self._cache,
+                            int(self._setting("max_file_bytes", 20 << 20)))
+        now = capturer.capture_paths(rels, None)
+        have = self._lookup(record["root"], rels)
+        for rel in rels:
+            if now.items.get(rel) != have.get(rel):
+                if self._state is not None:
+                    self._feed.add(rels)
+                return True
+        return False
+
+    def _lookup(self, root: str, rels: list[str]) -> dict[str, Item]:
+        """The items of ``rels`` in the tree ``root``, reading only the folders on their paths."""
+        out: dict[str, Item] = {}
+        listings: dict[str, dict[str, list] | None] = {"": {e[0]: e for e in self.store.get_tree(root)}}
+        for rel in rels:
+            parts = rel.split("/")
+            folder = ""
+            listing = listings[""]
+            for name in parts[:-1]:
+                sub = folder + "/" + name if folder else name
+                if sub not in listings:
+                    entry = listing.get(name) if listing is not None else None
+                    listings[sub] = ({e[0]: e for e in self.store.get_tree(entry[3])}
+                                     if entry is not None and entry[1] == "d" else None)
+                folder, listing = sub, listings[sub]
+            entry = listing.get(parts[-1]) if listing is not None else None
+            if entry is not None and entry[1] != "d":
+                out[rel] = Item(entry[1], entry[2], entry[3], entry[4])
+        return out
+
+    def _plan(self, record: dict, safety_id: str, selection: list[str] | None):
+        """The file changes that turn the safety checkpoint's state into ``record``'s."""
+        from marie.checkpoints.write_path import FileChange
+
+        cid = record["id"]
+        safety = self.store.read_manifest(safety_id)
+        try:
+            diffs = self.store.diff_trees(safety["root"], record["root"])
+        except DamagedObject as exc:
+            raise CheckpointDamaged(f"checkpoint {cid} is damaged ({exc}); nothing was restored. "
+                                    "Run `marie checkpoint verify`.") from None
+        ignored_now = set(safety.get("ignored_covered", []))
+        absent = set(record.get("absent", []))
+        folders, files = ignored_prefixes(record.get("ignored", []))
+        writes: list[FileChange] = []
+        deletes: list[FileChange] = []
+        skipped: list[str] = []
+        for rel, (have, want) in sorted(diffs.items()):
+            if selection is not None and not _matches(rel, selection):
+                continue
+            if want is None:
                 if rel in absent:
                     deletes.append(FileChange.remove(rel))
                 elif rel in ignored_now or was_ignored(rel, folders, files):
                     continue   # ignored then or now: the checkpoint never covered it, never delete
                 else:
                     deletes.append(FileChange.remove(rel))
-            changes = writes + deletes   # deletes only after every write succeeded
-            if changes:
-                applied = self.app.writes.apply(changes, f"restore checkpoint {cid}", checkpoint=False,
-                                                allow_protected=True, source="checkpoint")
-                result.written = list(applied.written)
-                result.deleted = list(applied.deleted)
-                keep = {rel.rpartition("/")[0] for rel in target}
-                for rel in result.deleted:
-                    remove_empty_parents(self.root, rel, keep)
-            return result
+                continue
+            if want.kind == "x":
+                if have is None or have.ref != want.ref or have.mode != want.mode:
+                    skipped.append(f"{rel}: was larger than the size cap ({want.size} bytes), so its "
+                                   "content was not stored and cannot be restored")
+                continue
+            if want.kind == "l":
+                writes.append(FileChange.symlink(rel, want.ref))
+            elif have is not None and have.kind == "f" and have.ref == want.ref:
+                writes.append(FileChange.chmod(rel, want.mode))
+            else:
+                try:
+                    data = self.store.get(want.ref)
+                except DamagedObject as exc:
+                    raise CheckpointDamaged(f"checkpoint {cid} is damaged: the stored content of {rel} "
+                                            f"{exc.why}; nothing was restored. Run `marie checkpoint verify`.") from None
+                writes.append(FileChange(rel, data, None, want.mode, exact=True))
+        return writes + deletes, skipped   # deletes only after every write succeeded
 
     def last_restore(self) -> CheckpointInfo | None:
         """The safety checkpoint of the most recent restore (what "Undo last restore" goes back to)."""
@@ -507,6 +670,7 @@ class CheckpointService:
             self._cache.save()
             self._memo.clear()
             self._flat.clear()
+            self._drop_state_if_collected()
             self._changed()
             if removed:
                 from marie.core import atomic
@@ -525,6 +689,7 @@ class CheckpointService:
         return sum(p.stat().st_size for _, p in self.store.all_objects())
 
     def close(self) -> None:
+        self._feed.close()
         if self._cache is not None:
             try:
                 with self.lock.held(timeout=5):

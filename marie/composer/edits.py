@@ -100,6 +100,8 @@ def apply_replace(text: str | None, edit: Replace, fuzzy_threshold: float = matc
             match = matching.locate(lines[offset:], s_piece, hint=(hint - offset) if hint else None,
                                     path=path, fuzzy_threshold=fuzzy_threshold)
             match = matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
+            if edit.from_diff:
+                _check_diff_edges(s_piece, r_piece, match, len(lines), path)
             new_lines = matching.replace_lines(lines, match, r_piece, s_piece, path)
         except NoMatch:
             if not edit.from_diff or len(pieces) > 1:
@@ -136,6 +138,24 @@ def _trim_pair(search: list[str], replace: list[str]) -> tuple[list[str], list[s
     if bottom:
         search, replace = search[:len(search) - bottom], replace[:len(replace) - bottom]
     return search, replace
+
+
+def _check_diff_edges(search: list[str], replace: list[str], match: matching.Match, n_lines: int, path: str) -> None:
+    """A diff hunk shows unchanged lines on both sides of its changes unless it touches the start or end
+    of the file. Added lines with no context after them, in the middle of a file, mean the model left
+    context out, and their place is uncertain."""
+    import difflib
+
+    ops = [op for op in difflib.SequenceMatcher(a=search, b=replace, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if not ops:
+        return
+    first, last = ops[0], ops[-1]
+    if last[0] == "insert" and last[1] == len(search) and match.end < n_lines:
+        raise NoMatch(f"{path}: the hunk's added lines at its end have no unchanged line after them, but the file "
+                      "goes on; include the lines that follow", path)
+    if first[0] == "insert" and first[1] == 0 and match.start > 0:
+        raise NoMatch(f"{path}: the hunk's added lines at its start have no unchanged line before them; include "
+                      "the lines that precede", path)
 
 
 def _split_elided(search: list[str], replace: list[str], path: str) -> list[tuple[list[str], list[str]]]:
@@ -210,8 +230,9 @@ def _apply_trimmed(text: str, edit: Replace, ops: list[tuple[str, str]], fuzzy_t
         if not any(s.strip() for s in search):
             continue
         lines = _lines(text)
+        hint = edit.hint + sum(1 for op, _ in ops[:lo] if op in " -") if edit.hint else None
         try:
-            match = matching.locate(lines, search, hint=edit.hint, path=edit.path, fuzzy_threshold=fuzzy_threshold)
+            match = matching.locate(lines, search, hint=hint, path=edit.path, fuzzy_threshold=fuzzy_threshold)
         except EditError as exc:
             error = error or exc
             continue

@@ -282,7 +282,9 @@ def _no_match_message(path: str, search: list[str], bodies: list[str], best: tup
 
 def _ws_key(line: str) -> str:
     """Indentation width plus the text with whitespace runs collapsed: what a model means by a line."""
-    return f"{_width(_lead(line))}|{_squash(line)}" if line.strip() else ""
+    # Whitespace-only lines keep their exact text: which of two blank lines the model removed can
+    # differ only by it.
+    return f"{_width(_lead(line))}|{_squash(line)}" if line.strip() else "\x00" + line
 
 
 def prefix_rule(file_bodies: list[str], search: list[str]) -> tuple[str, str] | None:

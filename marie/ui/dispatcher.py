@@ -1,36 +1,57 @@
 """The Qt dispatcher: hands callables from any thread to the GUI thread.
 
-Workers and the event bus call ``post(fn, *args)``; a queued signal carries the call into the Qt event
-loop, so ``fn`` always runs on the thread that created the dispatcher (the GUI thread), after the
-current event finishes. Posting from the GUI thread itself is deferred too, never run inline, which
-keeps callbacks from re-entering the code that posted them.
+Workers and the event bus call ``post(fn, *args)``; the call is queued and a custom event posted to
+the dispatcher (``QCoreApplication.postEvent`` is thread-safe), so ``fn`` always runs on the thread
+that created the dispatcher (the GUI thread), in the order posted, after the current event finishes.
+Posting from the GUI thread itself is deferred too, never run inline, which keeps callbacks from
+re-entering the code that posted them.
+
+(A posted event rather than a queued signal: a queued connection needs ``Qt.ConnectionType``, and the
+first use of PySide6's ``Qt`` namespace builds all its ~90 enums, about 30 ms of start-up.)
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
 log = logging.getLogger(__name__)
+
+_EVENT_TYPE: QEvent.Type | None = None
+
+
+def _event_type() -> QEvent.Type:
+    global _EVENT_TYPE
+    if _EVENT_TYPE is None:
+        _EVENT_TYPE = QEvent.Type(QEvent.registerEventType())
+    return _EVENT_TYPE
 
 
 class QtDispatcher(QObject):
     """Create on the GUI thread (after QApplication). ``post`` may be called from any thread."""
 
-    _posted = Signal(object, object)
-
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # QueuedConnection: the slot runs in this object's thread's event loop, whichever thread emits.
-        self._posted.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self._type = _event_type()
+        self._calls: deque[tuple[Callable[..., Any], tuple]] = deque()   # append/popleft are thread-safe
 
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` soon on the GUI thread. Thread-safe."""
-        self._posted.emit(fn, args)
+        self._calls.append((fn, args))
+        QCoreApplication.postEvent(self, QEvent(self._type))
 
-    @Slot(object, object)
+    def customEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() != self._type:
+            return
+        try:
+            fn, args = self._calls.popleft()
+        except IndexError:
+            return
+        self._run(fn, args)
+
     def _run(self, fn: Callable[..., Any], args: tuple) -> None:
         try:
             fn(*args)

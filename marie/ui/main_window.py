@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -21,19 +21,41 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QM
                                QTabWidget, QVBoxLayout, QWidget)
 
 from marie.core.events import NOTICE, SETTINGS_CHANGED
-from marie.text.backups import Backup
-from marie.ui import dialogs, session, themes
+from marie.ui import session, themes
 from marie.ui.commands import Command, CommandRegistry
-from marie.ui.disk_changes import DiskWatcher
-from marie.ui.hot_exit import HotExit
 from marie.ui.statusbar import StatusBar
+
+if TYPE_CHECKING:
+    from marie.text.backups import Backup
+
+
+class _LazyModule:
+    """A module imported on first attribute use (dialogs pull in QMessageBox, difflib ...: not needed
+    before the first paint). Attributes are looked up on the real module every time, so tests that
+    monkeypatch ``marie.ui.dialogs`` still reach us."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+dialogs = _LazyModule("marie.ui.dialogs")
 
 log = logging.getLogger(__name__)
 
 DIRTY = "\u25cf"          # ● after the name of a tab with unsaved changes
 MENUS = ("File", "Edit", "View", "Go", "Help")
-AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
-         "bottom": Qt.DockWidgetArea.BottomDockWidgetArea, "top": Qt.DockWidgetArea.TopDockWidgetArea}
+
+
+def dock_area(name: str) -> Qt.DockWidgetArea:
+    """The Qt dock area for a PanelSpec area (made on use: the Qt namespace is slow to build first)."""
+    areas = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
+             "bottom": Qt.DockWidgetArea.BottomDockWidgetArea, "top": Qt.DockWidgetArea.TopDockWidgetArea}
+    return areas.get(name, Qt.DockWidgetArea.LeftDockWidgetArea)
 _untitled_numbers = itertools.count(1)
 
 
@@ -145,7 +167,7 @@ class MainWindow(QMainWindow):
         self.hot_exit: Any = None
         self.disk_watcher: Any = None
 
-        themes.apply_theme(app.settings.get("ui.theme", "system"))
+        themes.apply_theme(app.settings.get("ui.theme", "system"), quick=fast_start)
         if restore and app.settings.get("ui.restore_session", True):
             self._saved_session = session.load(app.data_dir)
             self._saved_state = self._saved_session.state if self._saved_session is not None else b""
@@ -175,6 +197,9 @@ class MainWindow(QMainWindow):
         if self._started:
             return
         self._started = True
+        from marie.ui.disk_changes import DiskWatcher
+        from marie.ui.hot_exit import HotExit
+
         app = self.app
         for name in MENUS:
             self._menus[name] = self.menuBar().addMenu(f"&{name}")
@@ -187,6 +212,7 @@ class MainWindow(QMainWindow):
             self.hot_exit.watch(editor)
         self._unsubscribe = [app.events.subscribe(NOTICE, self._notice),
                              app.events.subscribe(SETTINGS_CHANGED, self._settings_changed)]
+        themes.recheck_system()
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(self._system_scheme_changed)
@@ -524,7 +550,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(spec.title, self)
         dock.setObjectName(f"dock.{spec.id}")
         dock.setWidget(widget)
-        area = AREAS.get(spec.area, Qt.DockWidgetArea.LeftDockWidgetArea)
+        area = dock_area(spec.area)
         self.addDockWidget(area, dock)
         first = self._first_in_area
         if spec.area in first:

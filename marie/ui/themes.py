@@ -115,22 +115,41 @@ def load(name: str) -> Theme:
     return Theme(name, colors)
 
 
-def system_prefers_dark() -> bool:
-    """What the desktop asks for (QStyleHints.colorScheme); light when unknown."""
+_system_palette_dark: bool | None = None
+
+
+def _palette_is_dark() -> bool:
+    """Whether the platform's own palette (before ours replaced it) has a dark window colour."""
+    global _system_palette_dark
+    if _system_palette_dark is None:
+        window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+        _system_palette_dark = window.lightness() < 128
+    return _system_palette_dark
+
+
+def system_prefers_dark(quick: bool = False) -> bool:
+    """What the desktop asks for (QStyleHints.colorScheme); light when unknown.
+
+    ``quick`` (start-up, before the first paint) reads the platform palette instead: asking
+    QStyleHints touches PySide6's ``Qt`` namespace, whose first use costs ~30 ms. The window checks
+    the precise answer once it is on screen (``recheck_system``)."""
     app = QGuiApplication.instance()
     if app is None:
         return False
+    if quick:
+        return _palette_is_dark()
+    _palette_is_dark()   # remember the platform palette before apply_theme replaces it
     try:
         return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
     except AttributeError:  # Qt older than 6.5
         return False
 
 
-def resolve(mode: str) -> str:
+def resolve(mode: str, quick: bool = False) -> str:
     """``system`` -> ``light``/``dark``; bad values fall back to the system choice."""
     if mode in ("light", "dark"):
         return mode
-    return "dark" if system_prefers_dark() else "light"
+    return "dark" if system_prefers_dark(quick) else "light"
 
 
 _current: Theme | None = None
@@ -156,11 +175,12 @@ def on_theme_changed(callback: Callable[[Theme], None]) -> Callable[[], None]:
     return lambda: _listeners.remove(callback) if callback in _listeners else None
 
 
-def apply_theme(mode: str = "system") -> Theme:
-    """Switch the whole application to ``mode`` ("system", "light", "dark"); returns the Theme."""
+def apply_theme(mode: str = "system", quick: bool = False) -> Theme:
+    """Switch the whole application to ``mode`` ("system", "light", "dark"); returns the Theme.
+    ``quick``: see ``system_prefers_dark`` (follow with ``recheck_system()`` after the first paint)."""
     global _current, _mode
     _mode = mode if mode in MODES else "system"
-    theme = load(resolve(_mode))
+    theme = load(resolve(_mode, quick))
     changed = _current is None or theme.name != _current.name
     _current = theme
     app = QGuiApplication.instance()
@@ -180,6 +200,15 @@ def apply_theme(mode: str = "system") -> Theme:
             except Exception:
                 log.exception("theme listener failed")
     return theme
+
+
+def recheck_system() -> Theme | None:
+    """After a ``quick`` start: re-apply when the precise system answer differs (None if unchanged)."""
+    if _mode != "system" or _current is None:
+        return None
+    if resolve("system") != _current.name:
+        return apply_theme("system")
+    return None
 
 
 def stylesheet(theme: Theme) -> str:

@@ -1,6 +1,5 @@
 """The LSP protocol state machine and JSON-RPC framing, without any process."""
 
-import json
 
 import pytest
 from hypothesis import given, strategies as st

@@ -45,9 +45,18 @@ _SC_MOD_INSERT, _SC_MOD_DELETE = 0x1, 0x2
 _BRACES = frozenset(b"()[]{}")
 _INDENT_AFTER = {"python": (":",), "yaml": (":",)}
 _MAX_LEXED_LINE_BYTES = 20_000
-_MOD_MASK = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-             | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
-_PLAIN_KEYS = frozenset((Qt.Key.Key_F3, Qt.Key.Key_Escape))  # a minified one-line file: no lexer, it would only make typing slow
+# (Qt.* constants are made on first use, not at import: the first use of PySide6's Qt namespace builds
+# all its enums, ~30 ms, which start-up then pays after the first paint instead of before it.)
+_KEYS: tuple | None = None   # (modifier mask, keys we handle without a modifier)
+
+
+def _key_constants() -> tuple:
+    global _KEYS
+    if _KEYS is None:
+        mask = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+                | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
+        _KEYS = (mask, frozenset((Qt.Key.Key_F3, Qt.Key.Key_Escape)))
+    return _KEYS
 
 
 def _quietly(fn) -> None:
@@ -153,11 +162,11 @@ class EditorView(QWidget):
         self.info_bar = InfoBar(self)        # changed/deleted on disk
         self.large_bar = InfoBar(self)       # large-file notice
         self.sci = _Sci(self)
-        self.find_bar = FindBar(self)
+        self._find_bar: FindBar | None = None      # built on first use (Ctrl+F), see find_bar
+        self._layout = layout
         layout.addWidget(self.info_bar)
         layout.addWidget(self.large_bar)
         layout.addWidget(self.sci, 1)
-        layout.addWidget(self.find_bar)
         self.setFocusProxy(self.sci)
 
         self._setup_scintilla()
@@ -174,6 +183,14 @@ class EditorView(QWidget):
         unsubscribe = self._unsubscribe_theme
         # a tab closed without dispose(): stop listening when the C++ side goes (captures no self)
         self.destroyed.connect(lambda *_: _quietly(unsubscribe))
+
+    @property
+    def find_bar(self) -> FindBar:
+        """The find/replace bar below the text, made the first time it is needed."""
+        if self._find_bar is None:
+            self._find_bar = FindBar(self)
+            self._layout.addWidget(self._find_bar)
+        return self._find_bar
 
     # ================================================================ construction
     @classmethod
@@ -808,8 +825,9 @@ class EditorView(QWidget):
     def _handle_key(self, event, dry_run: bool = False) -> bool:
         """The editor's own shortcuts. ``dry_run`` only says whether the key is ours."""
         key = event.key()
-        mods = event.modifiers() & _MOD_MASK
-        if not mods and key not in _PLAIN_KEYS:
+        mask, plain = _KEYS or _key_constants()
+        mods = event.modifiers() & mask
+        if not mods and key not in plain:
             return False  # ordinary typing: back to Scintilla as fast as possible
         actions = self._key_actions
         if actions is None:
@@ -833,7 +851,7 @@ class EditorView(QWidget):
             }
         action = actions.get((mods, key))
         if action is None and key == Qt.Key.Key_Escape and not mods:
-            if self.find_bar.isVisible():
+            if self._find_bar is not None and self._find_bar.isVisible():
                 action = self.find_bar.close_bar
             elif self.sci.selections() > 1:
                 action = lambda: self.sci.setEmptySelection(self.sci.currentPos())  # noqa: E731
