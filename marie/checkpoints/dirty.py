@@ -102,8 +102,15 @@ class DirtyFeed:
         watcher = getattr(idx, "watcher", None)
         if watcher is None or getattr(watcher, "limited", False):
             return False
+        snap = idx.snapshot()
+        if not getattr(snap, "complete", True):
+            return False   # the first scan is still running
         with self._lock:
-            return self._seen is not None
+            if self._seen is None:
+                # Built after the index announced its scan: start from its current snapshot (a
+                # full walk follows, so nothing before this moment needs to be in the set).
+                self._seen = snap
+            return True
 
     def settle(self, timeout: float) -> None:
         """Give the watcher up to ``timeout`` s to apply what it has queued (before a restore)."""

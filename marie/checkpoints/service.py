@@ -5,6 +5,16 @@
 change the store hold the store lock (``StoreLock``), so two MarieIDE processes on one workspace
 cannot corrupt it; threads of one process are serialised by the same lock.
 
+Cheap to take: with a live index, ``marie.checkpoints.dirty.DirtyFeed`` collects the paths its
+watcher reported (and those the write path wrote); a checkpoint re-stats only them and updates an
+in-memory Merkle tree (``TreeState``), rewriting only the folder listings on their way to the root.
+Without one (the CLI, or after a watcher overflow or an ignore-rule change) a full stat walk runs,
+re-reading only files whose (size, mtime, inode) changed. What the dirty set can miss, and how that
+is covered: a change whose event has not reached the watcher yet (milliseconds plus the debounce)
+lands in the next checkpoint, except that the write path and restore always re-stat the paths they
+touch; a rewrite that keeps a file's size and mtime is not reported by the index (it compares those),
+so only a full walk (which also compares the inode) sees it.
+
 Restore is exact and undoable: a safety checkpoint is taken first; only files that differ are
 written (the rest keep their mtime); writes go through ``app.writes`` (atomic, all or nothing, writes
 before deletes) which announces ``files.written`` so open editors reload; ignored files the
@@ -88,6 +98,14 @@ def _new_id(previous: str | None) -> str:
         head, _, micro = previous.rpartition("-")
         stamp = f"{head}-{int(micro) + 1:06d}"
     return stamp
+
+
+def _id_time(cid: str) -> float:
+    """The creation time encoded in an id (local time, to the second); 0 when it cannot be read."""
+    try:
+        return time.mktime(time.strptime(cid[:15], "%Y%m%d-%H%M%S"))
+    except (ValueError, OverflowError):
+        return 0.0
 
 
 def _matches(rel: str, selection: list[str]) -> bool:
@@ -224,8 +242,19 @@ class CheckpointService:
         capturer = self._capturer()
         cap = capturer.capture(self.store, extras, token=token)
         covered = set(cap.ignored_covered)
-        state = TreeState.build({k: v for k, v in cap.items.items() if k not in covered} if covered else cap.items,
-                                cap.ignored)
+        items = {k: v for k, v in cap.items.items() if k not in covered} if covered else cap.items
+        state = self._state
+        if state is None:
+            state = TreeState.build(items, cap.ignored)
+        else:
+            # Same process, walked again: update the tree we have (a dict comparison) instead of
+            # rebuilding and re-serialising every folder listing.
+            for rel, item in items.items():
+                if state.items.get(rel) != item:
+                    state.set(rel, item)
+            for rel in [r for r in state.items if r not in items]:
+                state.set(rel, None)
+            state.ignored = list(cap.ignored)
         root = self._root_with(state, {rel: cap.items[rel] for rel in covered})
         self._remember(root, cap.items)
         self._state, self._state_matcher, self._fed = state, capturer.matcher, live
@@ -280,7 +309,8 @@ class CheckpointService:
         for entry in cap.unreadable:
             state.set(entry.rpartition(": ")[0], None)
         root = self._root_with(state, overlay)
-        absent = [rel for rel in extras if rel in set(cap.absent)]
+        gone = set(cap.absent)
+        absent = [rel for rel in extras if rel in gone]
         return {"root": root, "files": len(state.items) + len(overlay), "ignored": state.ignored,
                 "ignored_covered": covered, "absent": absent, "unreadable": cap.unreadable}
 
@@ -593,6 +623,8 @@ class CheckpointService:
         keep_last = int(self._setting("keep_last", 200))
         max_age = float(self._setting("max_age_days", 30)) * 86400
         now = time.time()
+        if (keep_last <= 0 or len(ids) < keep_last) and (max_age <= 0 or (ids and now - _id_time(ids[0]) < max_age - 86400)):
+            return []   # too few and too young to drop any: do not read every record (ids carry the time)
         dropped = []
         unpinned = []
         for cid in ids[:-1]:
@@ -670,6 +702,7 @@ class CheckpointService:
             self._cache.save()
             self._memo.clear()
             self._flat.clear()
+            self.store.forget_trees()
             self._drop_state_if_collected()
             self._changed()
             if removed:

@@ -90,6 +90,7 @@ class ObjectStore:
         self._pending: list[tuple[str, str]] = []        # (tmp path, digest) written, not yet durable
         self._pending_digests: set[str] = set()
         self._counter = 0
+        self._trees: dict[str, list] = {}
 
     # -- objects --------------------------------------------------------------------------------
     def path(self, digest: str) -> Path:
@@ -143,7 +144,9 @@ class ObjectStore:
         self._pending_digests = set()
         if not pending:
             return
-        big = len(pending) > 64
+        # One syncfs costs about one fsync (and far less than k of them) unless the file system
+        # holds much unrelated unwritten data; a lone object keeps its own fsync.
+        big = len(pending) > 2
         if big:
             _syncfs(self.tmp)
         else:
@@ -165,7 +168,7 @@ class ObjectStore:
                 fanout.add(sub)
             os.replace(tmp, self._final(digest))
             folders.add(self._objects_s + sub)
-        if big or len(folders) > 64:
+        if big or len(folders) > 2:
             _syncfs(self.objects)
         else:
             for folder in folders:
@@ -202,11 +205,24 @@ class ObjectStore:
         return self.put(json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape"))
 
     def get_tree(self, digest: str) -> list[list]:
+        """A folder listing (checked against its hash). Listings are immutable, so the last few
+        thousand read are kept: a restore diffs, counts and looks up the same folders."""
+        cached = self._trees.get(digest)
+        if cached is not None:
+            return cached
         data = self.get(digest)
         try:
-            return json.loads(data.decode("utf-8", "surrogateescape"))
+            listing = json.loads(data.decode("utf-8", "surrogateescape"))
         except ValueError:
             raise DamagedObject(digest, "tree listing is not valid") from None
+        if len(self._trees) >= 4096:
+            self._trees.clear()
+        self._trees[digest] = listing
+        return listing
+
+    def forget_trees(self) -> None:
+        """Drop cached listings (gc may have removed their objects; verify must re-read)."""
+        self._trees.clear()
 
     def flatten(self, root: str) -> dict[str, Item]:
         """Every file, symlink and too-large file of the tree ``root``, by relative path."""

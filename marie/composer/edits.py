@@ -94,19 +94,23 @@ def apply_replace(text: str | None, edit: Replace, fuzzy_threshold: float = matc
     tiers: list[str] = []
     offset = 0
     hint = edit.hint
-    for s_piece, r_piece in pieces:
-        s_piece, r_piece = _trim_pair(s_piece, r_piece)
+    for s_raw, r_raw in pieces:
+        s_piece, r_piece = _trim_pair(s_raw, r_raw)
         try:
             match = matching.locate(lines[offset:], s_piece, hint=(hint - offset) if hint else None,
                                     path=path, fuzzy_threshold=fuzzy_threshold)
             match = matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
             if edit.from_diff:
-                _check_diff_edges(s_piece, r_piece, match, len(lines), path)
-            new_lines = matching.replace_lines(lines, match, r_piece, s_piece, path)
-        except NoMatch:
+                _check_diff_edges(s_raw, r_raw, match, len(lines), path)
+            new_lines = matching.replace_lines(lines, match, r_piece, s_piece, path,
+                                               edit.ops if len(pieces) == 1 else None)
+        except NoMatch as first_error:
             if not edit.from_diff or len(pieces) > 1:
                 raise
-            return _apply_split_hunk(text, edit, fuzzy_threshold)
+            try:
+                return _apply_split_hunk(text, edit, fuzzy_threshold)
+            except EditError:
+                raise first_error from None  # the whole hunk's problem is the one to report
         offset = match.start + (len(new_lines) - len(lines)) + (match.end - match.start)
         lines = new_lines
         hint = None
@@ -236,6 +240,11 @@ def _apply_trimmed(text: str, edit: Replace, ops: list[tuple[str, str]], fuzzy_t
         except EditError as exc:
             error = error or exc
             continue
+        if not _surroundings_agree(lines, match, ops, lo, hi):
+            error = error or NoMatch(f"{edit.path}: the hunk's lines only match in part, at line {match.start + 1}, "
+                                     "and the lines around it differ from the hunk; copy the exact current lines",
+                                     edit.path)
+            continue
         try:
             new_lines = matching.replace_lines(lines, match, replace, search, edit.path)
         except EditError as exc:
@@ -243,6 +252,30 @@ def _apply_trimmed(text: str, edit: Replace, ops: list[tuple[str, str]], fuzzy_t
             continue
         return "".join(new_lines), match.tier + "+trimmed"
     raise error or NoMatch(f"{edit.path}: could not find the hunk's lines in the file", edit.path)
+
+
+def _surroundings_agree(lines: list[str], match: matching.Match, ops: list[tuple[str, str]], lo: int, hi: int,
+                        threshold: float = 0.85) -> bool:
+    """After dropping context to find a match, the dropped lines must still look like the file around
+    it (a model's invented or mistyped context line passes; a different place does not)."""
+    from rapidfuzz import fuzz
+
+    before = [t for op, t in ops[:lo] if op in " -"]
+    after = [t for op, t in ops[hi:] if op in " -"]
+    if not before and not after:
+        return True
+    start = max(0, match.start - len(before))
+    end = min(len(lines), match.end + len(after))
+    want = "\n".join(matching._squash(t) for t in before + [t for op, t in ops[lo:hi] if op in " -"] + after)
+    have = "\n".join(matching._squash(matching.body(l)) for l in lines[start:end])
+    if fuzz.ratio(want, have) < threshold * 100:
+        return False
+    # At most one dropped line may be missing near the match (one the model mistyped or invented);
+    # more means the hunk describes some other, similar place.
+    near = {matching._squash(matching.body(l))
+            for l in lines[max(0, start - matching.MAX_GAP):min(len(lines), end + matching.MAX_GAP)]}
+    missing = [t for t in before + after if t.strip() and matching._squash(t) not in near]
+    return len(missing) <= 1
 
 
 def _anchored(ops: list[tuple[str, str]], lo: int, a: int, b: int, hi: int) -> bool:

@@ -422,8 +422,29 @@ def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], sh
     return out
 
 
+def fit_ops(ops: list[tuple[str, str]] | None, search: list[str], replacement: list[str]) -> list[tuple[str, str]] | None:
+    """A diff hunk's own line operations, trimmed of the blank context the caller dropped, when they
+    still describe exactly ``search`` -> ``replacement`` (else None: align with difflib instead)."""
+    if not ops:
+        return None
+    lo, hi = 0, len(ops)
+    for _ in range(len(ops) + 1):
+        cut = ops[lo:hi]
+        old = [t for op, t in cut if op in " -"]
+        new = [t for op, t in cut if op in " +"]
+        if old == search and new == replacement:
+            return cut
+        if len(old) > len(search) and lo < hi and cut[0][0] == " " and not cut[0][1].strip():
+            lo += 1
+        elif len(old) > len(search) and lo < hi and cut[-1][0] == " " and not cut[-1][1].strip():
+            hi -= 1
+        else:
+            return None
+    return None
+
+
 def replace_lines(file_lines: list[str], match: Match, replacement: list[str], search: list[str] | None = None,
-                  path: str = "") -> list[str]:
+                  path: str = "", ops: list[tuple[str, str]] | None = None) -> list[str]:
     """Replace the matched lines by ``replacement`` (bodies) with the file's own line endings."""
     region = file_lines[match.start:match.end]
     bodies = [body(l) for l in region]
@@ -432,7 +453,8 @@ def replace_lines(file_lines: list[str], match: Match, replacement: list[str], s
     if match.tier == "fuzzy" and trimmed is not None:
         new_bodies = fuzzy_merge(bodies, trimmed, replacement, match.shift, path, rule)
     elif match.tier in ("whitespace", "indent") and trimmed is not None and len(trimmed) == len(bodies):
-        new_bodies = _aligned_merge(bodies, trimmed, replacement, match.shift, rule)
+        new_bodies = _aligned_merge(bodies, trimmed, replacement, match.shift, rule,
+                                    fit_ops(ops, trimmed, replacement))
     else:
         new_bodies = reindent(replacement, match.shift, region, rule) if match.shift else list(replacement)
     eol = dominant_eol(region) if any(eol_of(l) for l in region) else dominant_eol(file_lines)
@@ -444,13 +466,24 @@ def replace_lines(file_lines: list[str], match: Match, replacement: list[str], s
 
 
 def _aligned_merge(region: list[str], search: list[str], replacement: list[str], shift: int,
-                   rule: tuple[str, str] | None) -> list[str]:
+                   rule: tuple[str, str] | None, ops: list[tuple[str, str]] | None = None) -> list[str]:
     """For line-by-line matches: lines the model kept (same in its search and replacement) keep the
     file's exact text, so whitespace drift in the model's copy never leaks into the file; changed lines
     are re-indented by the shift."""
     import difflib
 
     out: list[str] = []
+    if ops is not None:  # a diff says itself which lines are context: no need to guess an alignment
+        i = 0
+        for op, text in ops:
+            if op == " ":
+                out.append(region[i])
+                i += 1
+            elif op == "-":
+                i += 1
+            else:
+                out += reindent([text], shift, region, rule)
+        return out
     sm = difflib.SequenceMatcher(a=[_ws_key(x) for x in search], b=[_ws_key(x) for x in replacement], autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":

@@ -15,13 +15,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMenu, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from marie.core.events import NOTICE, SETTINGS_CHANGED
 from marie.ui import session, themes
+from marie.ui.qt_names import Qt
 from marie.ui.commands import Command, CommandRegistry
 from marie.ui.statusbar import StatusBar
 
@@ -57,6 +58,12 @@ def dock_area(name: str) -> Qt.DockWidgetArea:
              "bottom": Qt.DockWidgetArea.BottomDockWidgetArea, "top": Qt.DockWidgetArea.TopDockWidgetArea}
     return areas.get(name, Qt.DockWidgetArea.LeftDockWidgetArea)
 _untitled_numbers = itertools.count(1)
+# Where the window puts a panel when that differs from its PanelSpec: the left area holds the
+# navigation panels (Files, Search, Git, Checkpoints) as tabs, Composer and helpers go right.
+PANEL_AREAS = {"checkpoints": "left"}
+# Explicit minimum sizes for panel contents (px): a panel's own size hint (a row of buttons, a wide
+# table) must not squeeze the editor; the user can still drag a dock wider.
+SIDE_MIN_WIDTH, SIDE_MIN_HEIGHT, BOTTOM_MIN_HEIGHT = 160, 120, 60
 
 
 def editor_class():
@@ -163,6 +170,11 @@ class MainWindow(QMainWindow):
         self._session_timer.setSingleShot(True)
         self._session_timer.setInterval(1000)
         self._session_timer.timeout.connect(self.save_session)
+        self._status_editor: Any = None
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(0)
+        self._status_timer.timeout.connect(self._refresh_cursor_status)
         # Editors opened before finish_startup() are watched (hot exit, disk) once it runs.
         self.hot_exit: Any = None
         self.disk_watcher: Any = None
@@ -355,8 +367,19 @@ class MainWindow(QMainWindow):
         self._schedule_session_save()
 
     def _cursor_moved(self, editor: Any) -> None:
-        if editor is self.current_editor():
-            self.status_bar.update_cursor(editor)
+        # Coalesced: a keystroke moves the caret several times (and a multi-caret edit once per
+        # caret); the status bar is refreshed once, after Qt has repainted the editor.
+        self._status_editor = editor
+        if not self._status_timer.isActive():
+            self._status_timer.start()
+
+    def _refresh_cursor_status(self) -> None:
+        editor, self._status_editor = self._status_editor, None
+        if editor is not None and editor is self.current_editor():
+            try:
+                self.status_bar.update_cursor(editor)
+            except RuntimeError:   # the editor was closed meanwhile
+                pass
 
     def close_tab(self, index: int | None = None) -> bool:
         """Close the tab at ``index`` (default: current), asking about unsaved work. False if cancelled."""
@@ -549,14 +572,18 @@ class MainWindow(QMainWindow):
             widget.setWordWrap(True)
         dock = QDockWidget(spec.title, self)
         dock.setObjectName(f"dock.{spec.id}")
-        dock.setWidget(widget)
-        area = dock_area(spec.area)
-        self.addDockWidget(area, dock)
-        first = self._first_in_area
-        if spec.area in first:
-            self.tabifyDockWidget(first[spec.area], dock)
+        area_name = PANEL_AREAS.get(spec.id, spec.area)
+        if area_name == "bottom":
+            widget.setMinimumHeight(BOTTOM_MIN_HEIGHT)
         else:
-            first[spec.area] = dock
+            widget.setMinimumSize(SIDE_MIN_WIDTH, SIDE_MIN_HEIGHT)
+        dock.setWidget(widget)
+        self.addDockWidget(dock_area(area_name), dock)
+        first = self._first_in_area
+        if area_name in first:
+            self.tabifyDockWidget(first[area_name], dock)
+        else:
+            first[area_name] = dock
         self.docks[spec.id] = dock
         self.panels[spec.id] = widget
         self.commands.register(Command(f"view.panel.{spec.id}", f"Toggle {spec.title}",
@@ -569,14 +596,18 @@ class MainWindow(QMainWindow):
             return
         for dock in self._first_in_area.values():
             dock.raise_()
-        # Give the editor most of the room until the user (or a restored session) says otherwise;
-        # after the next layout pass, when the window has its real size.
+        # Give the editor most of the room until the user (or a restored session) says otherwise:
+        # now, and again after the next layout pass, when the window has its real size.
+        self._size_docks()
         QTimer.singleShot(0, self._size_docks)
 
     def _size_docks(self) -> None:
         if self._closing:
             return
-        sizes = {"left": int(self.width() * 0.18), "right": int(self.width() * 0.24), "bottom": int(self.height() * 0.2)}
+        width, height = self.width(), self.height()
+        sizes = {"left": max(SIDE_MIN_WIDTH, min(int(width * 0.22), 320)),
+                 "right": max(SIDE_MIN_WIDTH, min(int(width * 0.26), 420)),
+                 "bottom": max(BOTTOM_MIN_HEIGHT, min(int(height * 0.18), 240))}
         for area, dock in self._first_in_area.items():
             if area in sizes:
                 horizontal = area in ("left", "right")

@@ -82,8 +82,13 @@ def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
                 editor = window.open_file(sample, 18, 9)
                 if editor is not None:
                     editor.goto(18, 9)
+                from PySide6.QtCore import QCoreApplication, QEvent
+
                 for _ in range(20):       # let docks lay out, lexers style, panels load
                     qt_app.processEvents()
+                    # processEvents() leaves deleteLater() alone (the event loop does it), and the
+                    # dock layout retires its old tab bars that way: without this they stay drawn.
+                    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
                 file = out_dir / f"main-{theme}.png"
                 if not window.grab().save(str(file), "PNG"):
                     raise OSError(f"could not write {file}")

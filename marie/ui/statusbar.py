@@ -85,7 +85,10 @@ class StatusBar(QStatusBar):
             line, column = 1, 1
         self.position.setText(f"Ln {line}, Col {column}")
         try:
-            count = len(editor.selected_text())
+            sci = editor.sci
+            main = sci.mainSelection()
+            # no text is copied out of Scintilla for the usual case: an empty selection
+            count = len(editor.selected_text()) if sci.selectionNEnd(main) > sci.selectionNStart(main) else 0
         except Exception:
             count = 0
         self.selection.setText(f"({count} selected)" if count else "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from marie.ui.qt_names import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,7 @@ QTabBar::tab {{ padding: 4px 10px; border: 1px solid {c('border')}; border-botto
                background: {c('window')}; color: {c('window_text')}; }}
 QTabBar::tab:selected {{ background: {c('editor_background')}; color: {c('editor_foreground')}; }}
 QDockWidget::title {{ padding: 4px; background: {c('window')}; }}
+QMainWindow > QTabBar::tab {{ padding: 3px 7px; }}
 QStatusBar {{ background: {c('status_background')}; color: {c('status_foreground')}; }}
 QStatusBar QLabel {{ color: {c('status_foreground')}; padding: 0 6px; }}
 QWidget#InfoBar {{ background: {c('bar_background')}; color: {c('bar_foreground')}; }}

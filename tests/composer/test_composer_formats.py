@@ -223,3 +223,25 @@ def test_composer_grammar_can_be_limited_to_the_files_shown():
 
     g = grammar("whole", ["src/a.py"])
     assert 'path ::= "src/a.py"' in g and "root ::= file\n" in g
+
+
+def test_composer_udiff_insertion_with_context_on_one_side_only_is_refused_mid_file():
+    text = "a\nb\nc\nd\ne\n"
+    answer = "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,3 @@\n a\n b\n+new\n"
+    states, errors = run(answer, "udiff", text, "f.txt")
+    assert errors and "no unchanged line after" in str(errors[0])
+    assert states["f.txt"].text == text
+    at_end = "--- a/f.txt\n+++ b/f.txt\n@@ -4,2 +4,3 @@\n d\n e\n+new\n"
+    states, errors = run(at_end, "udiff", text, "f.txt")
+    assert not errors and states["f.txt"].text == text + "new\n"
+
+
+def test_composer_trimmed_hunk_must_agree_with_its_surroundings():
+    text = ("block_one = [\n    header_one,\n    include(x),\n]\n\nblock_two = [\n    header_two,\n"
+            "    include(x),\n    special,\n]\n")
+    # The model dropped "    special," (right where it inserts) from a hunk meant for block_two.
+    answer = ("--- a/g.py\n+++ b/g.py\n@@ -6,5 +6,6 @@\n block_two = [\n     header_two,\n     include(x),\n"
+              "+    added,\n ]\n")
+    states, errors = run(answer, "udiff", text, "g.py")
+    assert errors
+    assert states["g.py"].text == text

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from marie.ui.qt_names import Qt
 from pyside6_scintilla import Scintilla
 
 from marie.ui.editor.style import INDIC_FIND

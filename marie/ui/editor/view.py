@@ -9,12 +9,11 @@ write it. Dirty state is Scintilla's save point.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QVBoxLayout, QWidget
 from pyside6_scintilla import Scintilla, ScintillaEdit
@@ -22,11 +21,14 @@ from pyside6_scintilla import Scintilla, ScintillaEdit
 from marie.text import editorconfig
 from marie.text.codec import BinaryFileError, TextFormat, detect_eol
 from marie.text.document import DiskState, FileTooLargeError, TextFile
+from marie.ui.qt_names import Qt
 from marie.text.languages import language_for, title as language_title
 from marie.ui.editor import lexers, multicursor, style
-from marie.ui.editor.find_bar import FindBar
 from marie.ui.editor.info_bar import InfoBar
 from marie.ui.editor.large_file import ASYNC_LOAD_BYTES, ChunkFeeder, LoadJob, check_head
+
+if TYPE_CHECKING:   # the find bar is imported when first shown (not on the start-up path)
+    from marie.ui.editor.find_bar import FindBar
 
 __all__ = ["EditorView", "BinaryFileError", "FileTooLargeError"]
 
@@ -92,9 +94,11 @@ class _Sci(ScintillaEdit):
         else:
             QWidget.setFocus(self, *args)
 
+    _SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride   # looked up once: event() runs for every event
+
     def event(self, event) -> bool:  # noqa: N802
         # Claim our keys before window-level shortcuts see them, so they act on this editor.
-        if event.type() == QEvent.Type.ShortcutOverride and self._view._claims(event):
+        if event.type() == self._SHORTCUT_OVERRIDE and self._view._claims(event):
             event.accept()
             return True
         return super().event(event)
@@ -188,6 +192,8 @@ class EditorView(QWidget):
     def find_bar(self) -> FindBar:
         """The find/replace bar below the text, made the first time it is needed."""
         if self._find_bar is None:
+            from marie.ui.editor.find_bar import FindBar
+
             self._find_bar = FindBar(self)
             self._layout.addWidget(self._find_bar)
         return self._find_bar
@@ -427,6 +433,8 @@ class EditorView(QWidget):
         if length == 0:
             return ""
         # characterPointer gives Scintilla's contiguous buffer: one memcpy instead of a QByteArray copy
+        import ctypes   # imported here, not at module load: not needed before the first paint
+
         data = ctypes.string_at(self.sci.characterPointer(), length)
         return data.decode("utf-8", "surrogateescape")
 
@@ -818,6 +826,9 @@ class EditorView(QWidget):
     def _claims(self, event) -> bool:
         """Keys that only mean something in the editor win over window shortcuts; Ctrl+F/H/G and
         the like stay with the window's commands when it has them (they call back into us)."""
+        mask, _plain = _KEYS or _key_constants()
+        if not (event.modifiers() & mask):
+            return False      # plain typing (every keystroke comes here first): nothing to claim
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
         return (mods, event.key()) in {(ctrl, Qt.Key.Key_D), (ctrl, Qt.Key.Key_Slash), (ctrl | shift, Qt.Key.Key_L)}
