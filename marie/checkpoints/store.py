@@ -14,9 +14,14 @@ ref = content hash), ``l`` (symlink, ref = link text), ``x`` (file over the size
 content NOT stored, not restorable) or ``d`` (folder, ref = tree hash). Unchanged folders keep the
 same tree hash, so a checkpoint costs only what changed.
 
-Durability: an object is written to ``tmp/``, fsynced, renamed into place, and its folder fsynced
-(or, for big batches, one ``syncfs`` for the whole batch) before any manifest names it; manifests
-are written with ``marie.core.atomic`` (temp + fsync + rename), so a crash never leaves half a
+Durability: an object is written to ``tmp/`` (no fsync of its own), then the whole batch is made
+durable before any manifest names it: a batch of one or two is fsynced file by file; a bigger one
+(a first checkpoint writes ~100k objects) with one ``syncfs(2)`` on the store's file system, then
+renamed into place, then a second ``syncfs`` for the renames (per-file fsync where there is no
+syncfs). On the build machine one fsync took ~6 ms and one syncfs ~1 ms (quiet file system), so
+~100k objects cost two syncfs calls instead of ~100k fsyncs. Loose objects were kept over pack files so ``gc``, ``verify``
+and a crashed writer's leftovers stay one file per object. Manifests are written with
+``marie.core.atomic`` (temp + fsync + rename), so a crash never leaves half a
 manifest. Any thread may call these functions; the service serialises writers with the lock.
 """
 

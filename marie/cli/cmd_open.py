@@ -20,6 +20,59 @@ def has_display() -> bool:
     return True
 
 
+# Shared libraries Qt's X11 plugin loads at run time, with the Debian/Ubuntu package that has each.
+_XCB_PACKAGES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1", "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-xkb.so.1": "libxcb-xkb1", "libxcb-shape.so.0": "libxcb-shape0", "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0", "libxcb-xinput.so.0": "libxcb-xinput0",
+    "libxkbcommon.so.0": "libxkbcommon0", "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1",
+    "libfontconfig.so.1": "libfontconfig1", "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def missing_x11_libraries() -> list[str]:
+    """System libraries that Qt's xcb platform plugin needs and cannot find (Linux/X11 only).
+
+    Qt aborts the process with a long message when they are missing; checking first with ``ldd`` lets
+    us say in one line what to install. Returns [] when unsure (no ldd, no plugin, not X11)."""
+    import importlib.util
+    import shutil
+    import subprocess
+
+    if not sys.platform.startswith("linux") or os.environ.get("WAYLAND_DISPLAY") or not os.environ.get("DISPLAY"):
+        return []
+    if os.environ.get("QT_QPA_PLATFORM", "xcb").split(":")[0] != "xcb":
+        return []
+    spec = importlib.util.find_spec("PySide6")  # locates the package without importing Qt
+    ldd = shutil.which("ldd")
+    if not spec or not spec.submodule_search_locations or not ldd:
+        return []
+    qt = Path(list(spec.submodule_search_locations)[0]) / "Qt"
+    candidates = [qt / "plugins" / "platforms" / "libqxcb.so", qt / "lib" / "libQt6XcbQpa.so.6"]
+    missing: list[str] = []
+    for lib in candidates:
+        if not lib.exists():
+            continue
+        try:
+            out = subprocess.run([ldd, str(lib)], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+        for line in out.splitlines():
+            if "not found" in line:
+                name = line.split("=>")[0].strip()
+                if name not in missing:
+                    missing.append(name)
+    return missing
+
+
+def missing_libraries_message(missing: list[str]) -> str:
+    packages = sorted({_XCB_PACKAGES.get(name, name) for name in missing})
+    return (f"marie: Qt's X11 support needs system libraries that are missing ({', '.join(missing)}). "
+            f"On Debian/Ubuntu: sudo apt-get install {' '.join(packages)} — or use the command line: `marie --help`.")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open the MarieIDE window (the default command)")
     parser.add_argument("path", nargs="?", type=Path, default=None, help="folder or file to open (default: the current folder)")
@@ -29,6 +82,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
+        return 2
+    missing = missing_x11_libraries()
+    if missing:
+        print(missing_libraries_message(missing), file=sys.stderr)
         return 2
     target = (args.path or Path.cwd()).resolve()
     if not target.exists():

@@ -272,9 +272,13 @@ def _surroundings_agree(lines: list[str], match: matching.Match, ops: list[tuple
         return False
     # At most one dropped line may be missing near the match (one the model mistyped or invented);
     # more means the hunk describes some other, similar place.
-    near = {matching._squash(matching.body(l))
-            for l in lines[max(0, start - matching.MAX_GAP):min(len(lines), end + matching.MAX_GAP)]}
-    missing = [t for t in before + after if t.strip() and matching._squash(t) not in near]
+    def keys(chunk: list[str]) -> set[str]:
+        return {matching._squash(matching.body(l)) for l in chunk}
+
+    near_before = keys(lines[max(0, match.start - len(before) - 1):match.start])
+    near_after = keys(lines[match.end:match.end + len(after) + 1])
+    missing = [t for t in before if t.strip() and matching._squash(t) not in near_before]
+    missing += [t for t in after if t.strip() and matching._squash(t) not in near_after]
     return len(missing) <= 1
 
 
