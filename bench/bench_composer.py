@@ -270,27 +270,34 @@ def patch_peer(cases: list[tuple[str, str, str]]) -> float | None:
 
 
 def run(ctx) -> dict:
-    seed = int(ctx.options.get("seed", 7)) if hasattr(ctx, "options") else 7
-    n_files = int(ctx.options.get("files_used", 150)) if hasattr(ctx, "options") else 150
-    rng = random.Random(seed)
-    cases: list[tuple[str, str, str]] = []
-    for path in source_files(n_files, seed):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        for _ in range(3):
-            case = make_case(text, rng)
-            if case:
-                cases.append((path.name, case[0], case[1]))
-    results: dict = {"cases": len(cases), "source": f"{len(set(c[0] for c in cases))} real Python files from "
-                                                     f"installed packages, synthetic edits (seed {seed})"}
+    options = getattr(ctx, "options", {}) or {}
+    seeds = [int(options["seed"])] if "seed" in options else [7, 31, 59]
+    n_files = int(options.get("files_used", 150))
+    jobs: list[tuple[str, str, str, random.Random]] = []
+    names: set[str] = set()
+    for seed in seeds:
+        rng = random.Random(seed)
+        cases_seed = []
+        for path in source_files(n_files, seed):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            for _ in range(3):
+                case = make_case(text, rng)
+                if case:
+                    cases_seed.append((path.name, case[0], case[1], rng))
+                    names.add(str(path))
+        jobs += cases_seed
+    cases = [(p, o, n) for p, o, n, _ in jobs]
+    results: dict = {"cases": len(cases), "source": f"{len(names)} real Python files from installed packages, "
+                                                     f"synthetic edits (seeds {seeds})"}
     outcome: dict = defaultdict(Counter)
     tiers: dict = defaultdict(Counter)
     wrong_examples: list[str] = []
     started = time.perf_counter()
     applications = 0
-    for path, old, new in cases:
+    for path, old, new, rng in jobs:
         for fmt in formats.FORMATS:
             clean = formats.render(fmt, path, old, new)
             for variant in ("clean", "whitespace", "context", "indent"):
