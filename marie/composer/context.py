@@ -215,6 +215,8 @@ class ContextBuilder:
                 return
             exact = [s for s in found if s.name == mention.arg] or found[:1]
             if not exact:
+                exact = self._find_symbol(mention.arg)
+            if not exact:
                 left_out.append((str(mention), "no such symbol"))
             for sym in exact[:3]:
                 add_file(sym.path, "symbol", 2)
@@ -234,6 +236,24 @@ class ContextBuilder:
                                          + text + "\n```", 2))
             else:
                 left_out.append(("@git-diff", "no uncommitted changes (or not a git repository)"))
+
+    def _find_symbol(self, name: str, limit_files: int = 3000) -> list[Any]:
+        """Look the symbol up file by file when the workspace symbol index is not built yet."""
+        try:
+            files = self.app.index.snapshot().files()
+        except Exception:
+            return []
+        out = []
+        for rel in files[:limit_files]:
+            if self.ignore.is_ignored(rel):
+                continue
+            try:
+                out += [s for s in self.app.index.symbols(rel) if s.name == name]
+            except Exception:
+                continue
+            if len(out) >= 3:
+                break
+        return out
 
     def _problems(self) -> str:
         lsp = self.app.__dict__.get("lsp")  # only if the language service already runs

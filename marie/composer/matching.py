@@ -8,8 +8,11 @@ Tiers, tried in order and reported per edit:
                  with the same indentation;
 ``indent``       identical after stripping, with one consistent indentation shift; the replacement is
                  re-indented by the same shift in the file's own style (tabs or spaces);
-``fuzzy``        a window of lines whose similarity (rapidfuzz ratio on stripped lines) reaches the
-                 threshold, and no other non-overlapping window is nearly as good.
+``fuzzy``        the search lines found in order with a few lines left out between them ("elided
+                 context"), else a window whose similarity (rapidfuzz ratio on stripped lines) reaches
+                 the threshold with no other non-overlapping window nearly as good. The edit is then
+                 merged into the window (``fuzzy_merge``): lines the model left out stay, and when they
+                 sit where the model changes things the edit is refused.
 
 At every tier several equally good places are an error (``AmbiguousMatch``) unless a line hint picks
 exactly one of them: we never guess. Pure functions, any thread.

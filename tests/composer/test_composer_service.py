@@ -151,3 +151,15 @@ def test_composer_ai_ignored_files_cannot_be_edited_or_leak_through_retries(app,
     everything = "\n".join(m.content for r in fake.requests for m in r.messages)
     assert "supersecret" not in everything and "OPENSSH" not in everything
     assert (workspace / ".env").read_text() == "API_KEY=supersecret\n"
+
+
+def test_composer_symbol_mention_brings_in_its_file(app, workspace):
+    (workspace / "pkg").mkdir()
+    (workspace / "pkg" / "shapes.py").write_text("class Circle:\n    radius = 1\n")
+    (workspace / "other.py").write_text("x = 1\n")
+    app.index.scan()
+    fake = install(app, [sr("pkg/shapes.py", "    radius = 1\n", "    radius = 2\n")])
+    proposal = app.composer.propose("grow @symbol:Circle", fmt="sr")
+    assert "class Circle" in fake.requests[0].messages[-1].content
+    assert "pkg/shapes.py" in proposal.context.editable
+    assert proposal.ok
