@@ -38,7 +38,7 @@ def _raw_run(llm, prompt_text: str, max_tokens: int) -> tuple[float, float, int]
     started = time.perf_counter()
     first = None
     n = 0
-    for tok in llm.generate(tokens, temp=0.0, top_k=1, top_p=0.95, min_p=0.05, repeat_penalty=1.0):
+    for tok in llm.generate(tokens, temp=0.0, top_k=1, top_p=0.95, min_p=0.05, repeat_penalty=1.1):
         if first is None:
             first = time.perf_counter()
         if llama_cpp.llama_vocab_is_eog(llm._model.vocab, tok):

@@ -61,3 +61,10 @@ def run_python(code: str, *args: str, env: dict | None = None, timeout: float = 
     """Run ``code`` in a fresh interpreter of this venv (for import-isolation and crash tests)."""
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's MARIE_HOME (it holds a ~250 MB copy of the default model)."""
+    import shutil
+
+    shutil.rmtree(_HOME, ignore_errors=True)

@@ -7,12 +7,10 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import httpx
-
 from marie.ai import errors, keys
-from marie.ai.http_common import connect_error, error_for_status, parse_json, sse_events, start_producer
-from marie.ai.provider import Provider, Result, Stream, pump
-from marie.ai.types import Capabilities, ChatRequest, Usage
+from marie.ai.http_common import parse_json, stream_post, usage_of
+from marie.ai.provider import Provider, Result, Stream
+from marie.ai.types import Capabilities, ChatRequest
 from marie.core.tasks import CancelToken
 
 API_VERSION = "2023-06-01"
@@ -62,66 +60,43 @@ class AnthropicProvider(Provider):
         url = f"{self.base_url}/v1/messages"
         timeout = float(self.config.get("timeout_s", 60.0))
         what = f"The {self.name} API"
-        responses: list[httpx.Response] = []
 
-        def produce(stream: Stream) -> None:
-            try:
-                with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))) as client:
-                    with client.stream("POST", url, json=body, headers=headers) as response:
-                        responses.append(response)
-                        if response.status_code >= 400:
-                            text = response.read().decode("utf-8", "replace")
-                            raise error_for_status(response.status_code, text, what, self.name,
-                                                   response.headers.get("retry-after"), key)
-                        stopped = False
-                        for event, data in sse_events(response.iter_lines()):
-                            if stream.stopped.is_set():
-                                return
-                            payload = parse_json(data, what)
-                            if not isinstance(payload, dict):
-                                raise errors.BadResponse(f"{what} sent an unexpected event: {data[:80]!r}", provider=self.name)
-                            kind = payload.get("type") or event
-                            if kind == "message_start":
-                                message = payload.get("message") or {}
-                                u = message.get("usage") or {}
-                                stream.meta(model=message.get("model", ""),
-                                            prompt_tokens=int(u.get("input_tokens", 0)) + int(u.get("cache_read_input_tokens", 0) or 0)
-                                            + int(u.get("cache_creation_input_tokens", 0) or 0),
-                                            cached_tokens=int(u.get("cache_read_input_tokens", 0) or 0),
-                                            completion_tokens=int(u.get("output_tokens", 0)))
-                            elif kind == "content_block_delta":
-                                delta = payload.get("delta") or {}
-                                if delta.get("type") == "text_delta" and delta.get("text"):
-                                    stream.text(delta["text"])
-                            elif kind == "message_delta":
-                                u = payload.get("usage") or {}
-                                if "output_tokens" in u:
-                                    stream.meta(completion_tokens=int(u["output_tokens"]))
-                                reason = (payload.get("delta") or {}).get("stop_reason")
-                                if reason:
-                                    stream.meta(finish=reason)
-                            elif kind == "message_stop":
-                                stopped = True
-                                break
-                            elif kind == "error":
-                                err = payload.get("error") or {}
-                                cls = _ERROR_TYPES.get(err.get("type", ""), errors.AIError)
-                                raise cls(f"{what} reported {err.get('type', 'an error')}: "
-                                          f"{keys.redact(str(err.get('message', '')), key)}", provider=self.name)
-                            # ping, content_block_start/stop: nothing to do
-                        if not stopped and not stream.stopped.is_set():
-                            raise errors.BadResponse(f"{what} closed the stream before message_stop", provider=self.name)
-            except httpx.HTTPError as exc:
-                if stream.stopped.is_set():
-                    return
-                raise connect_error(exc, what, self.base_url, self.name) from None
+        def handle(stream: Stream, event: str, data: str) -> bool:
+            payload = parse_json(data, what)
+            if not isinstance(payload, dict):
+                raise errors.BadResponse(f"{what} sent an unexpected event: {data[:80]!r}", provider=self.name)
+            kind = payload.get("type") or event
+            if kind == "message_start":
+                message = payload.get("message") or {}
+                u = message.get("usage") or {}
+                stream.meta(model=message.get("model", ""),
+                            prompt_tokens=int(u.get("input_tokens", 0)) + int(u.get("cache_read_input_tokens", 0) or 0)
+                            + int(u.get("cache_creation_input_tokens", 0) or 0),
+                            cached_tokens=int(u.get("cache_read_input_tokens", 0) or 0),
+                            completion_tokens=int(u.get("output_tokens", 0)))
+            elif kind == "content_block_delta":
+                delta = payload.get("delta") or {}
+                if delta.get("type") == "text_delta" and delta.get("text"):
+                    stream.text(delta["text"])
+            elif kind == "message_delta":
+                u = payload.get("usage") or {}
+                if "output_tokens" in u:
+                    stream.meta(completion_tokens=int(u["output_tokens"]))
+                reason = (payload.get("delta") or {}).get("stop_reason")
+                if reason:
+                    stream.meta(finish=reason)
+            elif kind == "message_stop":
+                return True
+            elif kind == "error":
+                err = payload.get("error") or {}
+                cls = _ERROR_TYPES.get(err.get("type", ""), errors.AIError)
+                raise cls(f"{what} reported {err.get('type', 'an error')}: "
+                          f"{keys.redact(str(err.get('message', '')), key)}", provider=self.name)
+            # ping, content_block_start/stop: nothing to do
+            return False
 
-        stream = Stream()
-        start_producer(produce, stream, f"marie-ai-{self.name}")
-        text, meta = pump(stream, token, on_text, timeout, what, on_cancel=lambda: [r.close() for r in responses])
-        usage = Usage(prompt_tokens=int(meta.get("prompt_tokens", 0)),
-                      completion_tokens=int(meta.get("completion_tokens", 0)),
-                      cached_tokens=int(meta.get("cached_tokens", 0)),
-                      latency_s=time.perf_counter() - started)
-        return Result(text, usage, meta.get("model") or body["model"], ttft_s=meta.get("ttft_s"),
+        text, meta = stream_post(self.name, url, body, headers, key=key, timeout=timeout, what=what,
+                                 base_url=self.base_url, handle=handle, token=token, on_text=on_text,
+                                 unfinished=f"{what} closed the stream before message_stop")
+        return Result(text, usage_of(meta, started), meta.get("model") or body["model"], ttft_s=meta.get("ttft_s"),
                       finish=str(meta.get("finish", "")))

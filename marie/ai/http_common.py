@@ -1,16 +1,19 @@
-"""Shared pieces of the HTTP providers: SSE parsing, status-code -> structured error, the producer thread."""
+"""Shared pieces of the HTTP providers: SSE parsing, status-code -> structured error, the producer
+thread, and ``stream_post`` (POST, read the event stream on a helper thread, hand the pieces to the caller)."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 import httpx
 
 from marie.ai import errors
 from marie.ai.keys import redact
-from marie.ai.provider import Stream
+from marie.ai.provider import Stream, pump
+from marie.ai.types import Usage
 
 
 def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
@@ -98,3 +101,56 @@ def start_producer(target: Callable[[Stream], None], stream: Stream, name: str) 
             stream.end()
 
     threading.Thread(target=run, daemon=True, name=name).start()
+
+
+# An SSE handler: ``handle(stream, event, data) -> bool`` puts text/meta on ``stream`` and returns
+# True when the final event arrived (the stream is complete); it raises AIError subclasses for errors.
+EventHandler = Callable[[Stream, str, str], bool]
+
+
+def stream_post(provider: str, url: str, body: dict, headers: dict, *, key: str | None, timeout: float,
+                what: str, base_url: str, handle: EventHandler, unfinished: str, token: Any,
+                on_text: Callable[[str], None] | None) -> tuple[str, dict]:
+    """POST ``body`` as JSON and feed each server-sent event to ``handle``; returns (text, meta).
+
+    Blocking (worker thread); the socket is read on a helper thread so that cancelling ``token``
+    closes the response at once. HTTP failures become the structured errors of ``error_for_status``
+    and ``connect_error``; a stream that ends before ``handle`` saw its final event raises
+    ``BadResponse(unfinished)``.
+    """
+    responses: list[httpx.Response] = []
+
+    def produce(stream: Stream) -> None:
+        try:
+            with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))) as client:
+                with client.stream("POST", url, json=body, headers=headers) as response:
+                    responses.append(response)
+                    if response.status_code >= 400:
+                        text = response.read().decode("utf-8", "replace")
+                        raise error_for_status(response.status_code, text, what, provider,
+                                               response.headers.get("retry-after"), key)
+                    finished = False
+                    for event, data in sse_events(response.iter_lines()):
+                        if stream.stopped.is_set():
+                            return
+                        if handle(stream, event, data):
+                            finished = True
+                            break
+                    if not finished and not stream.stopped.is_set():
+                        raise errors.BadResponse(unfinished, provider=provider)
+        except httpx.HTTPError as exc:
+            if stream.stopped.is_set():
+                return
+            raise connect_error(exc, what, base_url, provider) from None
+
+    stream = Stream()
+    start_producer(produce, stream, f"marie-ai-{provider}")
+    return pump(stream, token, on_text, timeout, what, on_cancel=lambda: [r.close() for r in responses])
+
+
+def usage_of(meta: dict, started: float) -> Usage:
+    """The ``Usage`` of a streamed answer from the meta a handler collected."""
+    return Usage(prompt_tokens=int(meta.get("prompt_tokens", 0)),
+                 completion_tokens=int(meta.get("completion_tokens", 0)),
+                 cached_tokens=int(meta.get("cached_tokens", 0)),
+                 latency_s=time.perf_counter() - started)

@@ -307,7 +307,8 @@ class LocalProvider(Provider):
                 "complete", token, on_text, timeout,
                 messages=[{"role": m.role, "content": m.content} for m in request.messages],
                 max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed,
-                stop=list(request.stop), grammar=request.grammar, json_schema=request.json_schema)
+                stop=list(request.stop), grammar=request.grammar, json_schema=request.json_schema,
+                repeat_penalty=float(self.config.get("repeat_penalty", 1.1)))
             usage = Usage(prompt_tokens=int(meta.get("prompt_tokens", 0)),
                           completion_tokens=int(meta.get("completion_tokens", 0)),
                           cached_tokens=int(meta.get("cached_tokens", 0)),

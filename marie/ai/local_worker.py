@@ -220,7 +220,8 @@ class Worker:
         first_token_s = None
         vocab = llm._model.vocab
         for token in llm.generate(tokens, temp=temperature, top_k=40 if temperature > 0 else 1,
-                                  top_p=0.95, min_p=0.05, repeat_penalty=1.0, grammar=grammar):
+                                  top_p=0.95, min_p=0.05, repeat_penalty=float(msg.get("repeat_penalty", 1.0)),
+                                  grammar=grammar):
             if rid in self.cancelled:
                 finish = "cancelled"
                 break

@@ -12,9 +12,9 @@ from typing import Callable
 import httpx
 
 from marie.ai import errors, keys
-from marie.ai.http_common import connect_error, error_for_status, parse_json, sse_events, start_producer
-from marie.ai.provider import Provider, Result, Stream, pump
-from marie.ai.types import Capabilities, ChatRequest, Usage
+from marie.ai.http_common import parse_json, stream_post, usage_of
+from marie.ai.provider import Provider, Result, Stream
+from marie.ai.types import Capabilities, ChatRequest
 from marie.core.tasks import CancelToken
 
 
@@ -75,55 +75,32 @@ class OpenAIProvider(Provider):
         url = f"{self.base_url}/chat/completions"
         timeout = float(self.config.get("timeout_s", 60.0))
         what = f"The {self.name} server"
-        responses: list[httpx.Response] = []
 
-        def produce(stream: Stream) -> None:
-            try:
-                with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0))) as client:
-                    with client.stream("POST", url, json=body, headers=headers) as response:
-                        responses.append(response)
-                        if response.status_code >= 400:
-                            text = response.read().decode("utf-8", "replace")
-                            raise error_for_status(response.status_code, text, what, self.name,
-                                                   response.headers.get("retry-after"), key)
-                        saw_done = False
-                        for _event, data in sse_events(response.iter_lines()):
-                            if stream.stopped.is_set():
-                                return
-                            if data.strip() == "[DONE]":
-                                saw_done = True
-                                break
-                            chunk = parse_json(data, what)
-                            if not isinstance(chunk, dict):
-                                raise errors.BadResponse(f"{what} sent an unexpected event: {data[:80]!r}", provider=self.name)
-                            if "error" in chunk:
-                                err = chunk["error"]
-                                msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
-                                raise errors.AIError(f"{what} reported an error: {keys.redact(msg, key)}", provider=self.name)
-                            if chunk.get("usage"):
-                                u = chunk["usage"]
-                                cached = (u.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0
-                                stream.meta(prompt_tokens=u.get("prompt_tokens", 0),
-                                            completion_tokens=u.get("completion_tokens", 0), cached_tokens=cached)
-                            for choice in chunk.get("choices") or []:
-                                piece = (choice.get("delta") or {}).get("content")
-                                if piece:
-                                    stream.text(piece)
-                                if choice.get("finish_reason"):
-                                    stream.meta(finish=choice["finish_reason"])
-                        if not saw_done and not stream.stopped.is_set():
-                            raise errors.BadResponse(f"{what} closed the stream before it finished", provider=self.name)
-            except httpx.HTTPError as exc:
-                if stream.stopped.is_set():
-                    return
-                raise connect_error(exc, what, self.base_url, self.name) from None
+        def handle(stream: Stream, _event: str, data: str) -> bool:
+            if data.strip() == "[DONE]":
+                return True
+            chunk = parse_json(data, what)
+            if not isinstance(chunk, dict):
+                raise errors.BadResponse(f"{what} sent an unexpected event: {data[:80]!r}", provider=self.name)
+            if "error" in chunk:
+                err = chunk["error"]
+                msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
+                raise errors.AIError(f"{what} reported an error: {keys.redact(msg, key)}", provider=self.name)
+            if chunk.get("usage"):
+                u = chunk["usage"]
+                cached = (u.get("prompt_tokens_details") or {}).get("cached_tokens", 0) or 0
+                stream.meta(prompt_tokens=u.get("prompt_tokens", 0),
+                            completion_tokens=u.get("completion_tokens", 0), cached_tokens=cached)
+            for choice in chunk.get("choices") or []:
+                piece = (choice.get("delta") or {}).get("content")
+                if piece:
+                    stream.text(piece)
+                if choice.get("finish_reason"):
+                    stream.meta(finish=choice["finish_reason"])
+            return False
 
-        stream = Stream()
-        start_producer(produce, stream, f"marie-ai-{self.name}")
-        text, meta = pump(stream, token, on_text, timeout, what,
-                          on_cancel=lambda: [r.close() for r in responses])
-        usage = Usage(prompt_tokens=int(meta.get("prompt_tokens", 0)),
-                      completion_tokens=int(meta.get("completion_tokens", 0)),
-                      cached_tokens=int(meta.get("cached_tokens", 0)),
-                      latency_s=time.perf_counter() - started)
-        return Result(text, usage, body["model"], ttft_s=meta.get("ttft_s"), finish=str(meta.get("finish", "")))
+        text, meta = stream_post(self.name, url, body, headers, key=key, timeout=timeout, what=what,
+                                 base_url=self.base_url, handle=handle, token=token, on_text=on_text,
+                                 unfinished=f"{what} closed the stream before it finished")
+        return Result(text, usage_of(meta, started), body["model"], ttft_s=meta.get("ttft_s"),
+                      finish=str(meta.get("finish", "")))

@@ -15,7 +15,10 @@ Events queued on the dispatcher but not delivered yet are caught by ``sync()``, 
 last snapshot seen here with the index's current one (snapshot generations increase by one per
 change). The remaining window: a change the kernel has not yet handed to the watcher (normally
 milliseconds, plus the watcher's debounce) is not in the set; it lands in the next checkpoint. The
-write path and restore re-stat the paths they touch, so those are never missed.
+write path and restore re-stat the paths they touch, so those are never missed. The index's
+changes compare size and mtime only, so a change that keeps both (a bare ``chmod``, or a rewrite
+with the mtime set back) is not reported; the next full walk (a new process, the CLI, an overflow)
+records it. Restore is not affected for content: it re-stats what it writes.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from marie.checkpoints.capture import (Capture, Capturer, StatCache, build_trees, ignored_prefixes,
+from marie.checkpoints.capture import (Capture, Capturer, StatCache, ignored_prefixes,
                                        remove_empty_parents, was_ignored)
 from marie.checkpoints.dirty import DirtyFeed
 from marie.checkpoints.lock import StoreLock
@@ -121,7 +121,6 @@ class CheckpointService:
         self.store = ObjectStore(self.base)
         self.lock = StoreLock(self.base / "lock")
         self._cache: StatCache | None = None
-        self._memo: dict[tuple, str] = {}
         self._flat: dict[str, dict[str, Item]] = {}     # root tree hash -> items (small LRU)
         self._created_since_gc = 0
         self._mutex = threading.RLock()
@@ -325,7 +324,6 @@ class CheckpointService:
         generation = self._gc_generation()
         if generation != self._gc_seen:
             self._gc_seen = generation
-            self._memo.clear()
             self._flat.clear()
             self._cache = None
             self._drop_state_if_collected()
@@ -690,6 +688,10 @@ class CheckpointService:
                             freed += length
                         except OSError:
                             pass
+                packed_removed, packed_freed = self.store.collect_packs(live)
+                removed += packed_removed
+                freed += packed_freed
+                size += self.store.pack_bytes()
                 limit = int(self._setting("max_store_bytes", 0))
                 victims = [r for r in records[:-1] if not r.get("pinned")]
                 if not limit or size <= limit or not victims:
@@ -700,7 +702,6 @@ class CheckpointService:
                 self._cache = StatCache(self.base / "statcache")
             self._cache.keep_only(live)
             self._cache.save()
-            self._memo.clear()
             self._flat.clear()
             self.store.forget_trees()
             self._drop_state_if_collected()
@@ -719,7 +720,7 @@ class CheckpointService:
             events.emit(CHECKPOINTS_CHANGED)
 
     def store_size(self) -> int:
-        return sum(p.stat().st_size for _, p in self.store.all_objects())
+        return sum(p.stat().st_size for _, p in self.store.all_objects()) + self.store.pack_bytes()
 
     def close(self) -> None:
         self._feed.close()

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="use a saved model answer instead of asking the model (for replays and scripts)")
     parser.add_argument("--max-tokens", type=int, default=None, help="tokens allowed for the answer")
     parser.add_argument("--stream", action="store_true", help="show the model's answer on stderr as it arrives")
+    parser.add_argument("--show-context", action="store_true",
+                        help="print the context given to the model (report, repo map, files) on stderr")
     add_root_argument(parser)
     parser.set_defaults(func=run)
 
@@ -41,7 +43,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         composer = app.composer
         request = ContextRequest(args.instruction, files=[f.replace("\\", "/") for f in args.file])
+        if args.answer_file is None or args.show_context:
+            # The CLI has no live index: scan now (blocking) so the repo map and @symbol mentions
+            # see the workspace; symbols are parsed on demand for the files the map takes.
+            app.index.scan()
         try:
+            if args.show_context:
+                context = composer.build_context(request, model=args.model, max_tokens=args.max_tokens)
+                print(context.report() + "\n\n" + context.render(), file=sys.stderr)
             if args.plan:
                 print(composer.plan(args.instruction, request=request, model=args.model,
                                     on_text=_streamer(args.stream)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -28,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
             where = f":{match.line}" if match.line else ""
             where += f":{match.column}" if match.line and match.column else ""
             print(display_path(match.path) + where)
-        return 0 if results else 1
+        if not results:
+            print(f"marie: no file matches {args.query!r}", file=sys.stderr)
+            return 1
+        return 0
     finally:
         app.close()

@@ -15,7 +15,6 @@ from marie.cli.common import add_root_argument, fail, make_app
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("git", help="git status, diffs, staging, commits, history and branches")
-    add_root_argument(parser)
     sub = parser.add_subparsers(dest="git_command", metavar="ACTION")
     sub.required = True
 
@@ -71,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="merge BRANCH into the current branch (conflicts are listed)")
     p.add_argument("branch")
     p.set_defaults(git_func=_merge)
+    add_root_argument(parser, actions=sub)
     parser.set_defaults(func=run)
 
 

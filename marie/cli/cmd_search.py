@@ -44,5 +44,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         app.close()
     more = " (stopped at the limit)" if summary.truncated else ""
-    print(f"{summary.matches} matches in {summary.files} files{more}", file=sys.stderr)
+    matches = f"{summary.matches} match" + ("" if summary.matches == 1 else "es")
+    files = f"{summary.files} file" + ("" if summary.files == 1 else "s")
+    print(f"{matches} in {files}{more}", file=sys.stderr)
     return 0 if summary.matches else 1

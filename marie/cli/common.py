@@ -10,8 +10,13 @@ from marie.app import App
 from marie.core.dispatch import QueueDispatcher
 
 
-def add_root_argument(parser: argparse.ArgumentParser) -> None:
+def add_root_argument(parser: argparse.ArgumentParser, *, actions: argparse._SubParsersAction | None = None) -> None:
+    """``--root DIR`` on a command and, with ``actions``, on each of its actions too, so both
+    ``marie git --root X status`` and ``marie git status --root X`` work."""
     parser.add_argument("--root", type=Path, default=None, help="the workspace folder (default: the current folder)")
+    for action in (actions.choices.values() if actions else ()):
+        # SUPPRESS: an action that was not given --root must not reset the command's value to None.
+        action.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="the workspace folder")
 
 
 def make_app(root: Path | None = None) -> tuple[App, QueueDispatcher]:

@@ -299,7 +299,10 @@ class ContextBuilder:
             except Exception:
                 return
         try:
-            files = [f for f in index.snapshot().files() if not self.ignore.is_ignored(f)]
+            snapshot = index.snapshot()
+            if not snapshot.complete and not snapshot.entries and getattr(index, "_scan_task", None) is None:
+                snapshot = index.scan()   # no live index (a script, the API): scan now, on this worker
+            files = [f for f in snapshot.files() if not self.ignore.is_ignored(f)]
         except Exception:
             return
         if not files:

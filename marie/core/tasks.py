@@ -156,8 +156,12 @@ class TaskRunner:
                on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Callable[[Progress], None] | None = None,
-               token: CancelToken | None = None) -> Task:
-        """Run ``fn(ctx, *args)`` in the background. Callable from any thread."""
+               token: CancelToken | None = None, quiet: bool = False) -> Task:
+        """Run ``fn(ctx, *args)`` in the background. Callable from any thread.
+
+        A failure goes to ``on_error`` (through the dispatcher); without one it is logged, unless
+        ``quiet`` says the caller waits on ``task.result()`` and reports the error itself.
+        """
         token = token or CancelToken()
         if self.closed:
             # Timers and watchers may still fire while the app shuts down; their work is moot, so
@@ -195,7 +199,7 @@ class TaskRunner:
                 self._announce(task)
                 if on_error:
                     self.dispatcher.post(on_error, exc)
-                else:
+                elif not quiet:
                     log.error("task %r failed", task.name, exc_info=exc)
                 raise
             if token.cancelled:
@@ -226,7 +230,7 @@ class TaskRunner:
 
     def run_sync(self, fn: Callable[..., Any], *args: Any, worker: str | None = None, timeout: float | None = None) -> Any:
         """Run on the given worker and wait: for the CLI and tests, never for the GUI thread."""
-        return self.submit(fn, *args, worker=worker).result(timeout)
+        return self.submit(fn, *args, worker=worker, quiet=True).result(timeout)
 
     def cancel_all(self) -> None:
         with self._lock:

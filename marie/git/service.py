@@ -116,16 +116,18 @@ class GitService:
 
     def submit(self, name: str, *args: Any, on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
-               on_progress: Callable[[Any], None] | None = None, token: Any = None, **kwargs: Any) -> Task:
+               on_progress: Callable[[Any], None] | None = None, token: Any = None, quiet: bool = False,
+               **kwargs: Any) -> Task:
         """Queue operation ``name`` on the git worker; any thread."""
         return self.app.tasks.submit(self._run_op, name, args, kwargs, name=f"git {name}", worker=WORKER,
-                                     on_done=on_done, on_error=on_error, on_progress=on_progress, token=token)
+                                     on_done=on_done, on_error=on_error, on_progress=on_progress, token=token,
+                                     quiet=quiet)
 
     def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run operation ``name`` on the git worker and wait (CLI, tests, other workers)."""
         if self.on_worker():
             return self._run_op(None, name, args, kwargs)
-        return self.submit(name, *args, **kwargs).result(timeout)
+        return self.submit(name, *args, quiet=True, **kwargs).result(timeout)
 
     def run_on_worker(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Task:
         """Run ``fn(ctx, repo, *args)`` on the git worker (for composite operations); any thread."""

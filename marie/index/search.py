@@ -189,7 +189,7 @@ def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
     summary.cancelled = token.cancelled
     summary.elapsed_s = time.perf_counter() - started
     if proc.returncode == 2 and not summary.cancelled and not summary.truncated and summary.matches == 0:
-        raise SearchError(f"search failed: {err.strip() or 'rg exited with an error'}")
+        raise SearchError(_describe_rg_error(pattern, err))
     if err.strip():
         summary.errors.append(err.strip())
     return summary
@@ -245,6 +245,15 @@ def _deliver(found: FileMatches, summary: SearchSummary, on_match, started: floa
         summary.first_result_s = time.perf_counter() - started
     if on_match is not None:
         on_match(found)
+
+
+def _describe_rg_error(pattern: str, err: str) -> str:
+    """rg's message in one line, naming the user's pattern (rg echoes its own wrapped form)."""
+    text = err.strip()
+    if "regex parse error" in text:
+        reason = next((line.split("error:", 1)[1].strip() for line in reversed(text.splitlines()) if "error:" in line), "")
+        return f"invalid regular expression {pattern!r}: {reason or 'rg could not parse it'}"
+    return f"search failed: {text or 'rg exited with an error'}"
 
 
 # -- replace in files ------------------------------------------------------------------------------

@@ -34,3 +34,23 @@ def test_composer_cli_dry_run_apply_and_refusal(workspace, tmp_path):
     fmt = marie("compose", "x to 3", "--answer-file", str(answer), "--format", "udiff", "--apply", cwd=workspace)
     assert fmt.returncode == 0, fmt.stderr
     assert (workspace / "a.py").read_text() == "x = 3\n"
+
+
+def test_composer_cli_repo_map_has_symbols_of_other_files(workspace, tmp_path):
+    """The CLI has no live index: `marie compose` scans the workspace itself, so the repo map in the
+    context shows symbols of files not named on the command line."""
+    (workspace / "main.py").write_text("from util import helper_two\n\nx = helper_two()\n")
+    (workspace / "pkg").mkdir()
+    (workspace / "pkg" / "util.py").write_text("def helper_two():\n    return 1\n\n\nclass Engine:\n"
+                                               "    def start(self):\n        pass\n")
+    answer = tmp_path / "answer.txt"
+    answer.write_text("main.py\n<<<<<<< SEARCH\nx = helper_two()\n=======\nx = helper_two() + 1\n>>>>>>> REPLACE\n")
+    dry = marie("compose", "add one to x using helper_two", "--file", "main.py", "--answer-file", str(answer),
+                "--dry-run", "--show-context", cwd=workspace)
+    assert dry.returncode == 0, dry.stderr
+    assert "+x = helper_two() + 1" in dry.stdout
+    report, _, context = dry.stderr.partition("Repository map (symbols by file):\n")
+    assert report.startswith("context: ")
+    assert "pkg/util.py:\n  function helper_two (line 1)\n  class Engine (line 5)\n    method start (line 6)" in context
+    assert "main.py\n```\nfrom util import helper_two" in context     # the --file is shown whole
+    assert (workspace / "main.py").read_text() == "from util import helper_two\n\nx = helper_two()\n"

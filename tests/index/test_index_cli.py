@@ -30,9 +30,11 @@ def test_cli_index_find_search(workspace: Path) -> None:
     out = marie("search", str(workspace), "hello")
     assert out.returncode == 0
     assert out.stdout.splitlines() == ["src/router.py", "  2:13: return 'hello world'"]
-    assert "1 matches in 1 files" in out.stderr
+    assert "1 match in 1 file" in out.stderr
 
     assert marie("search", str(workspace), "absent-text").returncode == 1
+    nothing = marie("find", str(workspace), "zzzqqq")
+    assert nothing.returncode == 1 and "no file matches 'zzzqqq'" in nothing.stderr
     bad = marie("search", str(workspace), "(", "--regex")
-    assert bad.returncode == 2 and "search failed" in bad.stderr
+    assert bad.returncode == 2 and "invalid regular expression '('" in bad.stderr and "(?:" not in bad.stderr
     assert marie("index", "stats", str(workspace / "nope")).returncode == 1

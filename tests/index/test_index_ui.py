@@ -10,15 +10,22 @@ from PySide6.QtCore import Qt
 
 @pytest.fixture
 def window(qtbot, workspace: Path):
-    from marie.app import App
-    from marie.ui.dispatcher import QtDispatcher
-    from marie.ui.main_window import MainWindow
-
     (workspace / "src").mkdir()
     (workspace / "src" / "main.py").write_text("class Engine:\n    def start(self):\n        return 'go'\n\n"
                                                "def helper():\n    return Engine()\n")
     (workspace / "src" / "util.py").write_text("def helper_two():\n    return 'go'\n")
     (workspace / "README.md").write_text("# Demo\n")
+    win = open_window(qtbot, workspace)
+    yield win
+    close_window(qtbot, win)
+
+
+def open_window(qtbot, workspace: Path):
+    """A real MainWindow (offscreen, Qt dispatcher) on ``workspace``, once its file tree is shown."""
+    from marie.app import App
+    from marie.ui.dispatcher import QtDispatcher
+    from marie.ui.main_window import MainWindow
+
     app = App(workspace, QtDispatcher())
     win = MainWindow(app, restore=False)
     qtbot.addWidget(win)
@@ -26,10 +33,13 @@ def window(qtbot, workspace: Path):
     qtbot.waitExposed(win)
     files = win.panels["files"]
     qtbot.waitUntil(lambda: app.index.snapshot().complete and files.model.snapshot.complete, timeout=10000)
-    yield win
+    return win
+
+
+def close_window(qtbot, win) -> None:
     win.close()
     qtbot.wait(100)      # let other panels' pending timers run while the app is still open
-    app.close()
+    win.app.close()
 
 
 def tree_paths(files) -> set[str]:

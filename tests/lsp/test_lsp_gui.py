@@ -203,3 +203,48 @@ def test_check_workspace_fills_problems_for_unopened_files(qtbot, window):
     problems = window.panels["problems"]
     texts = [problems.tree.topLevelItem(i).text(0) for i in range(problems.tree.topLevelItemCount())]
     assert any(t.startswith("pkg/unopened.py") for t in texts)
+
+
+def test_problems_panel_follows_open_files_and_opens_the_location(qtbot, window):
+    """Without "Check Workspace": each open file's diagnostics show up grouped under that file as
+    pylsp publishes them, a fixed file's group goes away, and double-clicking a problem opens it."""
+    root = window.app.root
+    (root / "probs").mkdir()
+    (root / "probs" / "first.py").write_text("import json\n\nprint(1)\n", encoding="utf-8")
+    (root / "probs" / "second.py").write_text("import os\nimport sys\n", encoding="utf-8")
+    problems = window.show_panel("problems")
+    assert problems is window.panels["problems"]
+    tree = problems.tree
+
+    def group(name: str):
+        for i in range(tree.topLevelItemCount()):
+            if tree.topLevelItem(i).text(0).startswith(f"probs/{name} ("):
+                return tree.topLevelItem(i)
+        return None
+
+    open_editor(qtbot, window, "probs/second.py")
+    first = open_editor(qtbot, window, "probs/first.py")
+    qtbot.waitUntil(lambda: group("first.py") is not None and group("second.py") is not None, timeout=15000)
+    second_group = group("second.py")
+    assert second_group.text(0) == "probs/second.py (2)"
+    messages = [second_group.child(i).text(0) for i in range(second_group.childCount())]
+    assert any("'os' imported but unused" in m for m in messages) and any("'sys'" in m for m in messages)
+    assert [second_group.child(i).text(2) for i in range(2)] == ["1:1", "2:1"]
+    assert "'json' imported but unused" in group("first.py").child(0).text(0)
+
+    # typing a fix in the open editor removes that file's group; the other one stays
+    first.goto(3, 1)
+    qtbot.keyClicks(first.sci, "json.dumps(1)")
+    qtbot.keyClick(first.sci, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: group("first.py") is None, timeout=15000)
+    assert group("second.py") is not None
+
+    # double-clicking a problem opens its file at its line
+    item = group("second.py").child(1)
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    # a user's double-click: the first click's press/release, then the double-click event
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: str(getattr(window.current_editor(), "path", "")).endswith("second.py"), timeout=5000)
+    assert window.current_editor().cursor_position() == (2, 1)

@@ -2,6 +2,11 @@
 (through ``app.writes``) and reveal-the-active-file. Also starts the index and registers the
 index commands: quick open (Ctrl+P), symbol in file (Ctrl+Shift+O), symbol in workspace (Ctrl+T).
 
+Git colours: when the workspace is in a git repository, names are coloured by their status
+(modified, added/staged, untracked, conflicted, deleted, ignored greyed; folders holding changes get
+a faint tint). The ``git.status`` event brings a new status; the panel turns it into a plain
+``{rel: state}`` dict on the git worker (``git_states``), so ``data()`` does one dict lookup.
+
 Laziness: the model asks the snapshot only for the children of folders the view expands
 (``Snapshot.children`` is built once per snapshot, on a worker before the model switches to it), so
 100k entries cost nothing on the GUI thread. GUI thread unless a method says otherwise.
@@ -15,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (QFileIconProvider, QInputDialog, QLabel, QMenu, QMessageBox, QTreeView,
                                QVBoxLayout, QWidget)
+
+from shiboken6 import Shiboken
 
 from marie.core.events import INDEX_CHANGED
 from marie.index.snapshot import Snapshot, display_path
@@ -24,6 +32,70 @@ from marie.ui.commands import Command
 from marie.ui.panels import PanelSpec
 
 log = logging.getLogger(__name__)
+
+# Git states a name can show, most important first (a folder takes its most important child's).
+GIT_STATES = ("conflicted", "deleted", "modified", "added", "staged", "untracked", "ignored")
+_GIT_COLOURS = {"conflicted": "#e5534b", "deleted": "#c9510c", "modified": "#d29922", "added": "#3fb950",
+                "staged": "#57ab5a", "untracked": "#2aa198", "ignored": "#8b949e"}
+_MAX_IGNORED_CHECKS = 5000      # children of shown folders asked "ignored?" per status
+
+
+def git_state(status: Any) -> str | None:
+    """The colour state of one ``marie.git.model.FileStatus`` (None: nothing to show)."""
+    if status.conflicted:
+        return "conflicted"
+    if status.untracked:
+        return "untracked"
+    if "deleted" in (status.worktree, status.index):
+        return "deleted"
+    if status.worktree is not None:
+        return "modified"
+    if status.index == "added":
+        return "added"
+    return "staged" if status.index is not None else None
+
+
+def git_states(_ctx: Any, repo: Any, status: Any, snapshot: Snapshot, shown_folders: list[str]) -> dict[str, str]:
+    """``{workspace rel: state}`` for changed files, "dir:<state>" for folders holding them, and
+    "ignored" for git-ignored children of the folders on screen (ignore rules the index does not
+    read, such as core.excludesFile, leave such files in the tree). Git worker only."""
+    info = repo.info
+    if info.kind != "worktree":
+        return {}
+    prefix = info.prefix
+    rank = {name: i for i, name in enumerate(GIT_STATES)}
+    out: dict[str, str] = {}
+    folders: dict[str, str] = {}
+    for path, file_status in status.files.items():
+        if not path.startswith(prefix):
+            continue
+        state = git_state(file_status)
+        if state is None:
+            continue
+        rel = path[len(prefix):]
+        out[rel] = state
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if rank[state] < rank.get(folders.get(folder, "ignored"), len(rank)):
+                folders[folder] = state
+    out.update((folder, "dir:" + state) for folder, state in folders.items())
+    raw = repo.repo
+    checked = 0
+    for folder in shown_folders:
+        for entry in snapshot.children(folder):
+            if entry.path in out:
+                continue
+            checked += 1
+            if checked > _MAX_IGNORED_CHECKS:
+                return out
+            git_path = prefix + entry.path + ("/" if entry.kind == "dir" else "")
+            try:
+                if raw.path_is_ignored(git_path) and (entry.kind == "dir" or prefix + entry.path not in raw.index):
+                    out[entry.path] = "ignored"
+            except Exception:        # an odd name libgit2 refuses: just not coloured
+                continue
+    return out
 
 
 class FileTreeModel(QAbstractItemModel):
@@ -38,6 +110,28 @@ class FileTreeModel(QAbstractItemModel):
         provider = QFileIconProvider()
         self._dir_icon = provider.icon(QFileIconProvider.IconType.Folder)
         self._file_icon = provider.icon(QFileIconProvider.IconType.File)
+        self.git_states: dict[str, str] = {}
+        self._brushes: dict[str, QBrush] = {}
+        self._struck = QFont()
+        self._struck.setStrikeOut(True)
+
+    def set_colours(self, text: QColor) -> None:
+        """Brushes per git state; folders get the state's colour mixed with the text colour (a tint)."""
+        self._brushes = {name: QBrush(QColor(colour)) for name, colour in _GIT_COLOURS.items()}
+        for name, colour in _GIT_COLOURS.items():
+            c = QColor(colour)
+            mixed = QColor((c.red() + text.red()) // 2, (c.green() + text.green()) // 2, (c.blue() + text.blue()) // 2)
+            self._brushes["dir:" + name] = QBrush(mixed)
+
+    def set_git_states(self, states: dict[str, str]) -> None:
+        """Show new git states; only the rows whose state changed are repainted."""
+        old, self.git_states = self.git_states, states
+        changed = {k for k in old.keys() | states.keys() if old.get(k) != states.get(k)}
+        roles = [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole]
+        for rel in sorted(changed)[:5000]:
+            index = self.index_for(rel)
+            if index.isValid():
+                self.dataChanged.emit(index, index, roles)
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
         self.beginResetModel()
@@ -113,8 +207,15 @@ class FileTreeModel(QAbstractItemModel):
             return name + " \u2192" if entry.kind == "symlink" else name
         if role == Qt.ItemDataRole.DecorationRole:
             return self._dir_icon if entry.kind == "dir" else self._file_icon
+        if role == Qt.ItemDataRole.ForegroundRole:
+            state = self.git_states.get(entry.path)
+            return self._brushes.get(state) if state else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._struck if self.git_states.get(entry.path) == "deleted" else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            return display_path(entry.path)
+            state = self.git_states.get(entry.path)
+            state = state[4:] + " inside" if state and state.startswith("dir:") else state
+            return display_path(entry.path) + (f" \u2014 {state}" if state else "")
         if role == Qt.ItemDataRole.UserRole:
             return entry.path
         return None
@@ -148,6 +249,63 @@ class FilesPanel(QWidget):
         self.destroyed.connect(lambda *_: [u() for u in self._unsubscribe])
         if hasattr(window, "editorOpened"):
             window.editorOpened.connect(self._editor_opened)
+        self.model.set_colours(self.view.palette().text().color())
+        self._git_status = None          # the last StatusSnapshot (immutable)
+        self._git_busy = False           # a git_states job is queued on the git worker
+        self._git_again = False          # ... and another is wanted when it is done
+        self._start_git()
+
+    # -- git colours -------------------------------------------------------------------------------
+    def _start_git(self) -> None:
+        try:
+            from marie.git.service import GIT_STATUS
+
+            git = self.app.git
+        except Exception as exc:   # no pygit2 or no git service: the tree simply has no colours
+            log.info("file tree without git colours: %s", exc)
+            return
+        self._unsubscribe.append(self.app.events.subscribe(GIT_STATUS, self._on_git_status))
+        self.view.expanded.connect(lambda *_: self._update_git_states())
+        git.info(on_done=self._git_info, on_error=lambda exc: log.info("git unavailable: %s", exc))
+
+    def _git_info(self, info: Any) -> None:
+        if info.kind != "worktree":
+            return
+        last = self.app.git.last_status
+        if last is not None:
+            self._on_git_status(last)
+        else:
+            self.app.git.status(on_error=lambda exc: log.info("git status failed: %s", exc))
+
+    def _on_git_status(self, status: Any) -> None:
+        self._git_status = status
+        self._update_git_states()
+
+    def _update_git_states(self) -> None:
+        """Recompute the states on the git worker (one job at a time; a request meanwhile reruns it)."""
+        if self._git_status is None:
+            return
+        if self._git_busy:
+            self._git_again = True
+            return
+        self._git_busy = True
+        folders = [""] + self._expanded_paths()
+
+        def done(states: dict[str, str]) -> None:
+            if not Shiboken.isValid(self.model):   # the panel closed while the job ran
+                return
+            self._git_busy = False
+            self.model.set_git_states(states)
+            if self._git_again:
+                self._git_again = False
+                self._update_git_states()
+
+        def failed(exc: BaseException) -> None:
+            self._git_busy = False
+            log.info("file tree git colours failed: %s", exc)
+
+        self.app.git.run_on_worker(git_states, self._git_status, self.model.snapshot, folders,
+                                   name="file tree git colours", on_done=done, on_error=failed)
 
     # -- snapshot updates --------------------------------------------------------------------------
     def _index_changed(self, snapshot: Snapshot, changes=None) -> None:
@@ -179,6 +337,7 @@ class FilesPanel(QWidget):
         files = len(snapshot.files())
         extra = f", {len(snapshot.unreadable)} folders unreadable" if snapshot.unreadable else ""
         self.status.setText(f"{files} files{extra}")
+        self._update_git_states()        # new names may be git-ignored; rows moved
         self.snapshotShown.emit(snapshot.generation)
 
     def _expanded_paths(self) -> list[str]:
