@@ -88,3 +88,15 @@ def test_cli_stash_and_merge(capsys, repo):
     code, out, err = run(capsys, repo, "merge", "theirs")
     assert code == 1 and "CONFLICT a.txt" in out and "resolve" in err
     assert "<<<<<<<" in (repo / "a.txt").read_text()
+
+
+def test_cli_root_after_the_action_and_errors_without_traceback(capsys, repo, tmp_path, caplog):
+    write(repo / "a.txt", "changed again\n")
+    assert main(["git", "status", "--root", str(repo)]) == 0
+    assert " M a.txt" in capsys.readouterr().out
+    plain = tmp_path / "not-a-repo"
+    plain.mkdir()
+    code = main(["git", "log", "--root", str(plain)])
+    err = capsys.readouterr().err
+    assert code != 0 and "not inside a git repository" in err
+    assert "Traceback" not in err and not [r for r in caplog.records if r.levelname == "ERROR"]
