@@ -44,6 +44,7 @@ from typing import Iterable
 from marie.core import atomic
 
 HASH_HEX = 40
+TREE_CACHE = 8192         # folder listings kept in memory (immutable, so never stale)
 PACK_ABOVE = 16          # a batch of more new objects than this is written as one pack file
 
 
@@ -130,7 +131,10 @@ class ObjectStore:
         digest = digest or hash_bytes(data)
         if digest in self._pending_digests:
             return digest
-        if not force and (digest in self._packed or os.path.exists(self._final(digest))):
+        if not force and (digest in self._packed or (
+                # Once a batch streams into a pack, a copy of an object that exists loose costs
+                # less than asking the disk (a stat in a big folder took ~0.3 ms under load).
+                self._pack_fd is None and os.path.exists(self._final(digest)))):
             return digest
         self._pending_digests.add(digest)
         if self._pack_fd is None:
@@ -362,9 +366,16 @@ class ObjectStore:
                 yield sub.name + entry.name, Path(entry.path)
 
     # -- trees ----------------------------------------------------------------------------------
-    def put_tree(self, entries: list[list]) -> str:
+    def put_tree(self, entries: list) -> str:
+        entries = [list(e) for e in entries]
         entries.sort(key=lambda e: e[0])
-        return self.put(json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape"))
+        digest = self.put(json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogateescape"))
+        # Keep the listing: the next checkpoint counts its changes and a restore plans by diffing
+        # these same folders, and reading them back from a pack costs an open each.
+        if len(self._trees) >= TREE_CACHE:
+            del self._trees[next(iter(self._trees))]   # oldest out: the newest listings are reused
+        self._trees[digest] = entries
+        return digest
 
     def get_tree(self, digest: str) -> list[list]:
         """A folder listing (checked against its hash). Listings are immutable, so the last few
@@ -377,8 +388,8 @@ class ObjectStore:
             listing = json.loads(data.decode("utf-8", "surrogateescape"))
         except ValueError:
             raise DamagedObject(digest, "tree listing is not valid") from None
-        if len(self._trees) >= 4096:
-            self._trees.clear()
+        if len(self._trees) >= TREE_CACHE:
+            del self._trees[next(iter(self._trees))]   # oldest out: the newest listings are reused
         self._trees[digest] = listing
         return listing
 

@@ -111,10 +111,8 @@ def _put_back(before: _Before) -> None:
         _replace_with_link(before.path, before.link)
         return
     before.path.parent.mkdir(parents=True, exist_ok=True)
-    if before.path.is_symlink():
-        _replace_link_with_file(before.path, before.data or b"", before.mode)
-    else:
-        atomic.write_bytes(before.path, before.data or b"", before.mode)
+    # The file was a regular file before: if a link now stands there, replace it rather than write through it.
+    atomic.write_bytes(before.path, before.data or b"", before.mode, follow_symlinks=False)
 
 
 def _replace_with_link(target: Path, text: str) -> None:
@@ -128,29 +126,6 @@ def _replace_with_link(target: Path, text: str) -> None:
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise
-    atomic.fsync_dir(target.parent)
-
-
-def _replace_link_with_file(target: Path, data: bytes, mode: int | None) -> None:
-    """Like ``atomic.write_bytes`` but the symlink at ``target`` is replaced, never followed."""
-    import tempfile
-
-    if mode is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, name = tempfile.mkstemp(prefix=atomic.TEMP_PREFIX, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(name, mode)
-        os.replace(name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
         raise
     atomic.fsync_dir(target.parent)
 
@@ -237,7 +212,7 @@ class WritePath:
             target.parent.mkdir(parents=True, exist_ok=True)
             if change.exact and os.path.islink(target):
                 # Restore puts back a regular file where a link now is: replace the link itself.
-                _replace_link_with_file(target, change.content or b"", change.mode)
+                atomic.write_bytes(target, change.content or b"", change.mode, follow_symlinks=False)
             else:
                 atomic.write_bytes(target, change.content or b"", change.mode)
             result.written.append(change.path)

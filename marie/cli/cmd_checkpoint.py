@@ -16,7 +16,6 @@ from marie.cli.common import add_root_argument, fail, make_app
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("checkpoint", help="snapshots of the workspace: create, list, diff, restore, verify, gc")
-    add_root_argument(parser)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     p = sub.add_parser("create", help="take a checkpoint of the whole workspace now")
@@ -38,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pin", help="pin (or --unpin) a checkpoint so it is never collected")
     p.add_argument("id")
     p.add_argument("--unpin", action="store_true")
-    for action in sub.choices.values():
-        add_root_argument(action)
+    add_root_argument(parser, actions=sub)
     parser.set_defaults(func=run)
 
 
@@ -70,9 +68,12 @@ def run(args: argparse.Namespace) -> int:
             info = cps.info(cid)
             print(f"{cid}  {info.files} files, {info.files_changed} changed since the previous checkpoint")
         elif action == "list":
-            for info in cps.list():
-                flags = ("P" if info.pinned else "-") + ("a" if info.auto else "m")
-                print(f"{info.id}  {info.when}  {flags}  {info.files_changed:>6} changed  {info.label}"
+            infos = cps.list()
+            if not infos:
+                print(f"no checkpoints yet for {app.root}; take one with `marie checkpoint create`", file=sys.stderr)
+            for info in infos:
+                kind = ("auto" if info.auto else "manual") + (",pinned" if info.pinned else "")
+                print(f"{info.id}  {info.when}  {kind:<13} {info.files_changed:>6} changed  {info.label}"
                       + (f"  -- {info.note}" if info.note else ""))
         elif action == "diff":
             cid = cps.resolve(args.id)

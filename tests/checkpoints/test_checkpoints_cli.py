@@ -44,6 +44,9 @@ def test_cli_create_list_diff_restore_verify_gc(workspace: Path):
     assert "removed" in marie(workspace, "gc").stdout
     other = workspace.parent
     assert marie(other, "list", "--root", str(workspace)).stdout.splitlines()[-1].split()[0] == first_id
+    assert marie(other, "--root", str(workspace), "list").stdout.splitlines()[-1].split()[0] == first_id
+    empty = marie(other, "list")
+    assert empty.stdout == "" and "no checkpoints yet" in empty.stderr
 
 
 def test_cli_reports_damage_and_bad_ids(workspace: Path, marie_home: Path):
