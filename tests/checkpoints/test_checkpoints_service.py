@@ -197,11 +197,11 @@ def test_write_path_checkpoints_first_and_is_all_or_nothing(app, workspace, monk
     real = atomic.write_bytes
     calls = []
 
-    def failing(path, data, mode=None):   # fails on the third file of the change set
+    def failing(path, data, mode=None, **kw):   # fails on the third file of the change set
         calls.append(path)
         if len(calls) == 3:
             raise OSError(28, "No space left on device", str(path))
-        return real(path, data, mode)
+        return real(path, data, mode, **kw)
 
     monkeypatch.setattr(atomic, "write_bytes", failing)
     changes = [FileChange.write("a.txt", b"A"), FileChange.remove("b.txt"), FileChange.write("c.txt", b"C"),

@@ -141,12 +141,12 @@ def test_composer_atomicity_failure_mid_changeset_leaves_every_file(app, workspa
     real = atomic.write_bytes
     calls = {"n": 0}
 
-    def failing(path, data, mode=None):
+    def failing(path, data, mode=None, **kw):
         if Path(path).name in {"a.py", "b.py", "c.py", "d.py"}:
             calls["n"] += 1
             if calls["n"] == 3:  # two files are already written when the third fails
                 raise OSError(28, "No space left on device", str(path))
-        return real(path, data, mode)
+        return real(path, data, mode, **kw)
 
     monkeypatch.setattr(atomic, "write_bytes", failing)
     with pytest.raises(Exception) as info:
