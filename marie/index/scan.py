@@ -46,7 +46,8 @@ def entry_for(root: str, rel: str) -> Entry | None:
         return None
     mode = st.st_mode
     kind = "symlink" if stat_module.S_ISLNK(mode) else "dir" if stat_module.S_ISDIR(mode) else "file"
-    return Entry(rel, kind, 0 if kind == "dir" else st.st_size, st.st_mtime_ns)
+    return Entry(rel, kind, 0 if kind == "dir" else st.st_size, st.st_mtime_ns, stat_module.S_IMODE(mode),
+                 st.st_ctime_ns)
 
 
 class Walker:
@@ -126,9 +127,9 @@ class Walker:
                         continue  # the same folder again (bind mount): entering it would loop
                     self._seen_dirs.add(key)
                     stack.append((rel, chain))
-                    entry = Entry(rel, "dir", 0, st.st_mtime_ns)
+                    entry = Entry(rel, "dir", 0, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns)
                 else:
-                    entry = Entry(rel, kind, st.st_size, st.st_mtime_ns)
+                    entry = Entry(rel, kind, st.st_size, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns)
                 self.count += 1
                 yield entry
 

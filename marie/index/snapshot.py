@@ -19,12 +19,18 @@ Kind = Literal["file", "dir", "symlink"]
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One thing in the tree. ``size``/``mtime_ns`` come from ``lstat`` (a symlink's own)."""
+    """One thing in the tree. ``size``/``mtime_ns``/``mode``/``ctime_ns`` come from ``lstat`` (a
+    symlink's own). ``mode`` is the permission bits (``stat.S_IMODE``) so a bare ``chmod`` is a
+    change; ``ctime_ns`` (the inode change time, which no user call can set back) makes an edit that
+    keeps size and mtime (``os.utime`` restoring it) a change too. Both are 0 when unknown (the
+    paths-first listing)."""
 
     path: str
     kind: str
     size: int = 0
     mtime_ns: int = 0
+    mode: int = 0
+    ctime_ns: int = 0
 
     @property
     def name(self) -> str:

@@ -100,6 +100,11 @@ class Theme:
         return p
 
 
+def builtin_colors(dark: bool) -> dict[str, str]:
+    """The built-in colour table of the light or dark theme (fallback for keys a theme file lacks)."""
+    return _BUILTIN["dark" if dark else "light"]
+
+
 def load(name: str) -> Theme:
     """The theme ``name`` ("light"/"dark"): built-in colours overlaid with resources/themes/<name>.json."""
     if name not in _BUILTIN:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.qt_helpers import close_main_windows, open_main_window, type_text  # noqa: F401 (re-exported)
+
 pytest.importorskip("PySide6")
 
 
@@ -46,35 +48,10 @@ def repo(workspace: Path) -> Path:
 @pytest.fixture
 def window(qtbot, repo: Path):
     """The real MainWindow with all real panels on ``repo`` (offscreen), shown and active."""
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    from marie.app import App
-    from marie.ui.dispatcher import QtDispatcher
-    from marie.ui.main_window import MainWindow
-
-    app = App(repo, QtDispatcher())
-    win = MainWindow(app, restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_main_window(qtbot, repo)
     win.activateWindow()
     yield win
-    win.close()
-    win.deleteLater()          # timers (the window's and the panels') die before the app stops
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    app.close()
-
-
-def type_text(qtbot, editor, text: str) -> None:
-    """Type like a user: characters as key clicks, newlines as the Return key."""
-    from PySide6.QtCore import Qt
-
-    editor.setFocus()
-    for i, chunk in enumerate(text.split("\n")):
-        if i:
-            qtbot.keyClick(editor.sci, Qt.Key.Key_Return)
-        if chunk:
-            qtbot.keyClicks(editor.sci, chunk)
+    close_main_windows(win)
 
 
 def shortcut(qtbot, window, key, modifiers) -> None:

@@ -141,3 +141,40 @@ def test_files_written_through_write_path_refresh_at_once(app, workspace: Path) 
     (workspace / "w.py").write_text("w\n")
     app.events.emit(FILES_WRITTEN, paths=[workspace / "w.py"], label="test")
     assert "w.py" in app.index.snapshot()
+
+
+def test_chmod_and_same_size_same_mtime_edit_are_reported(app, workspace: Path) -> None:
+    """A bare chmod (inotify IN_ATTRIB) and an edit that restores size and mtime both reach
+    ``index.changed`` as "modified" (the checkpoints' dirty set relies on it)."""
+    (workspace / "run.sh").write_text("echo 1\n")
+    os.chmod(workspace / "run.sh", 0o644)
+    (workspace / "data.txt").write_text("same size 1")
+    index = started(app)
+    assert index.snapshot().get("run.sh").mode == 0o644
+    seen: list[tuple[str, str]] = []
+    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: seen.extend((c.kind, c.path) for c in changes))
+
+    os.chmod(workspace / "run.sh", 0o755)
+    assert wait_for(lambda: index.snapshot().get("run.sh").mode == 0o755)
+    assert ("modified", "run.sh") in seen
+
+    st = os.stat(workspace / "data.txt")
+    (workspace / "data.txt").write_text("same size 2")
+    os.utime(workspace / "data.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert wait_for(lambda: ("modified", "data.txt") in seen)
+    entry = index.snapshot().get("data.txt")
+    assert (entry.size, entry.mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+def test_rescan_diff_reports_a_chmod(app, workspace: Path) -> None:
+    """Without a watcher, a full rescan's diff names the file whose permissions changed."""
+    (workspace / "tool.py").write_text("print(1)\n")
+    (workspace / "other.py").write_text("x\n")
+    os.chmod(workspace / "tool.py", 0o600)
+    app.index.scan()
+    os.chmod(workspace / "tool.py", 0o700)
+    seen: list = []
+    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: seen.append([(c.kind, c.path) for c in changes]))
+    snap = app.index.scan()
+    assert snap.get("tool.py").mode == 0o700
+    assert seen[-1] == [("modified", "tool.py")]

@@ -1,8 +1,8 @@
 """Colours and fonts for a ScintillaEdit from a theme: base style, margins, caret line, selection,
 indicators and the lexer's style categories. GUI thread.
 
-The colours come from ``marie.ui.themes`` (``theme.color(key)``); when that module is missing the
-built-in light/dark tables below are used, so the editor also runs without the window.
+The colours come from ``marie.ui.themes`` (``theme.color(key)``); a key the theme lacks falls back
+to the theme module's built-in light/dark tables, so a partial theme file still gives a usable editor.
 """
 
 from __future__ import annotations
@@ -24,24 +24,6 @@ STYLE_INDENTGUIDE = 37
 INDIC_FIND = 8
 INDIC_OCCURRENCE = 9
 
-_FALLBACK = {
-    False: {"editor_background": "#ffffff", "editor_foreground": "#1f1f1f", "caret": "#000000",
-            "caret_line": "#f2f6fc", "selection": "#add6ff", "line_number_background": "#f7f7f7",
-            "line_number_foreground": "#8a8a8a", "fold_margin": "#f7f7f7", "indent_guide": "#d8d8d8",
-            "whitespace": "#c0c0c0", "brace_match": "#b9e3c2", "brace_bad": "#f4b6b6", "find_match": "#ffe08a",
-            "comment": "#008000", "keyword": "#0000ff", "keyword2": "#267f99", "string": "#a31515",
-            "number": "#098658", "operator": "#1f1f1f", "identifier": "#1f1f1f", "function": "#795e26",
-            "class": "#267f99", "decorator": "#af00db", "preprocessor": "#af00db", "error": "#e51400",
-            "added": "#2ea043", "removed": "#d1242f", "modified": "#0969da"},
-    True: {"editor_background": "#1e1e1e", "editor_foreground": "#d4d4d4", "caret": "#aeafad",
-           "caret_line": "#2a2d2e", "selection": "#264f78", "line_number_background": "#1e1e1e",
-           "line_number_foreground": "#858585", "fold_margin": "#1e1e1e", "indent_guide": "#404040",
-           "whitespace": "#505050", "brace_match": "#3a5a40", "brace_bad": "#6e2b2b", "find_match": "#613214",
-           "comment": "#6a9955", "keyword": "#569cd6", "keyword2": "#4ec9b0", "string": "#ce9178",
-           "number": "#b5cea8", "operator": "#d4d4d4", "identifier": "#9cdcfe", "function": "#dcdcaa",
-           "class": "#4ec9b0", "decorator": "#c586c0", "preprocessor": "#c586c0", "error": "#f14c4c",
-           "added": "#3fb950", "removed": "#f85149", "modified": "#58a6ff"},
-}
 
 
 @dataclass(frozen=True)
@@ -50,7 +32,9 @@ class Palette:
     colors: dict
 
     def color(self, key: str) -> str:
-        return self.colors.get(key) or _FALLBACK[self.dark].get(key, "#ff00ff")
+        from marie.ui.themes import builtin_colors
+
+        return self.colors.get(key) or builtin_colors(self.dark).get(key, "#ff00ff")
 
     def bgr(self, key: str) -> int:
         """``#rrggbb`` as Scintilla's 0xBBGGRR."""
@@ -61,10 +45,8 @@ class Palette:
 
 def palette(dark: bool | None = None) -> Palette:
     """The palette of the current theme (or of the light/dark theme when ``dark`` is given)."""
-    try:
-        from marie.ui import themes
-    except ImportError:
-        return Palette(bool(dark), {})
+    from marie.ui import themes
+
     try:
         theme = themes.current_theme() if dark is None else themes.load("dark" if dark else "light")
         return Palette(theme.dark, dict(theme.colors))
