@@ -154,11 +154,21 @@ def run(ctx) -> dict:
         app.close()
 
     # -- GUI stall while streaming -------------------------------------------------------------
-    out["gui_longest_stall_ms"] = _gui_stall()
+    # Two presses of Send: the first with the model not yet loaded (worker process start, GGUF header
+    # check, model load, then streaming), the second with it loaded. The headline figure is the worse.
+    stalls = _gui_stall()
+    out["gui_stall_ms_model_not_loaded"] = stalls[0]
+    out["gui_stall_ms_model_loaded"] = stalls[1]
+    out["gui_longest_stall_ms"] = max(stalls)
     return out
 
 
-def _gui_stall() -> float:
+def _gui_stall() -> tuple[float, float]:
+    """Longest gap of a 5 ms QTimer heartbeat on the GUI thread from pressing Send to the last token.
+
+    Everything runs as in the IDE: the request goes to a TaskRunner worker, tokens reach a QLabel
+    through the QtDispatcher. Returns (first request with the model not loaded, second with it loaded).
+    """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QLabel
@@ -172,30 +182,41 @@ def _gui_stall() -> float:
     app = make_ai_app(Path(tempfile.mkdtemp()), {"local": {"n_ctx": 1024, "threads": 1}}, dispatcher=dispatcher)
     label = QLabel()
     label.show()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-    finished = [False]
+    results: list[float] = []
+    try:
+        for turn in range(2):
+            gaps: list[float] = []
+            last = [time.perf_counter()]
+            finished = [False]
 
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+            def tick() -> None:
+                now = time.perf_counter()
+                gaps.append(now - last[0])
+                last[0] = now
 
-    timer = QTimer()
-    timer.timeout.connect(tick)
-    timer.start(5)
+            timer = QTimer()
+            timer.timeout.connect(tick)
+            timer.start(5)
+            # Let the heartbeat settle before "pressing Send" (its first gap is discarded below).
+            settle = time.perf_counter() + 0.1
+            while time.perf_counter() < settle:
+                qt.processEvents()
+                time.sleep(0.001)
 
-    def work(ctx):
-        return app.ai.complete("chat", ChatRequest([Message("user", "Tell a long story about the sea.")], max_tokens=64),
-                               token=ctx.token, on_text=lambda piece: dispatcher.post(lambda: label.setText(label.text() + piece)))
+            def work(ctx, turn=turn):
+                return app.ai.complete("chat", ChatRequest([Message("user", f"Tell a long story about the sea ({turn}).")],
+                                                           max_tokens=64),
+                                       token=ctx.token, on_text=lambda piece: dispatcher.post(lambda: label.setText(label.text() + piece)))
 
-    task = app.tasks.submit(work, on_done=lambda _r: finished.__setitem__(0, True),
-                            on_error=lambda _e: finished.__setitem__(0, True))
-    deadline = time.monotonic() + 120
-    while not finished[0] and time.monotonic() < deadline:
-        qt.processEvents()
-        time.sleep(0.001)
-    timer.stop()
-    task.cancel()
-    app.close()
-    return round(max(gaps[1:] or [0]) * 1000, 1)
+            task = app.tasks.submit(work, on_done=lambda _r: finished.__setitem__(0, True),
+                                    on_error=lambda _e: finished.__setitem__(0, True))
+            deadline = time.monotonic() + 120
+            while not finished[0] and time.monotonic() < deadline:
+                qt.processEvents()
+                time.sleep(0.001)
+            timer.stop()
+            task.cancel()
+            results.append(round(max(gaps[1:] or [0]) * 1000, 1))
+    finally:
+        app.close()
+    return results[0], results[1]

@@ -3,15 +3,18 @@
 - cold scan (IndexService.scan) vs ``rg --files`` with the same ignore rules;
 - quick open p50/p95 over 24 queries vs frizbee called directly on the same paths;
 - watcher: external create/modify/delete -> visible in the snapshot, p95 (and overflow notices);
-- project search vs ``rg --json`` on the same query, and the time to the first result;
+- project search vs rg running the index's own command line (warm cache, alternating order,
+  medians), the time to the first result and rg's own time to its first output byte;
 - longest stall of a Qt GUI thread (offscreen, 5 ms timer) while the scan and a search run;
-- memory of the index (RSS growth from the scan, and the snapshot's Python objects).
+- memory of the index in a fresh process (RSS growth: scan, symbol index, watcher; tracemalloc
+  of the snapshot).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -39,7 +42,6 @@ def _ms(seconds: float) -> float:
 
 
 def run(ctx) -> dict:
-    import psutil
 
     from marie.app import App
     from marie.index.search import SearchOptions, rg_binary
@@ -61,8 +63,6 @@ def run(ctx) -> dict:
         t = time.perf_counter()
         listed = subprocess.run(rg_files_cmd, cwd=corpus, capture_output=True).stdout.count(b"\0")
         rg_times.append(time.perf_counter() - t)
-    process = psutil.Process()
-    rss_before = process.memory_info().rss
     from marie.index.snapshot import Snapshot as _Snap
     listing_times, complete_times, walker_times = [], [], []
     app = App(corpus)
@@ -78,7 +78,6 @@ def run(ctx) -> dict:
         t = time.perf_counter()
         snap = app.index.scan()
         walker_times.append(time.perf_counter() - t)
-    rss_after = process.memory_info().rss
     rg_best = min(rg_times)
     out["scan"] = {"files": len(snap.files()), "entries": len(snap), "rg_files_listed": listed,
                    "paths_listed_s": round(min(listing_times), 3),
@@ -89,16 +88,7 @@ def run(ctx) -> dict:
                    "complete_ratio_vs_rg": round(min(complete_times) / rg_best, 2),
                    "note": "ratio_vs_rg: time until app.index.snapshot() lists every path (rg listing, "
                            "published at once); complete: sizes, mtimes, symlinks, empty folders too"}
-    tracemalloc.start()
-    from marie.index.snapshot import Snapshot
-    copy = Snapshot(dict(snap.entries), snap.generation)
-    copy.files()
-    traced = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    out["memory"] = {"rss_growth_mb": round((rss_after - rss_before) / 2**20, 1),
-                     "snapshot_dict_and_file_list_mb": round(traced / 2**20, 1),
-                     "note": "entry objects are shared with the live snapshot; rss includes them"}
-    del copy
+    out["memory"] = _memory(corpus, ctx)
 
     # -- quick open -----------------------------------------------------------------------------
     import frizbee
@@ -155,25 +145,106 @@ def run(ctx) -> dict:
     common = "session"
     figures = {}
     for label, pattern in (("needle", needle), ("common_word", common)):
-        # The peer gets the same flags the index passes (file-size cap, column cap) so both do equal work.
-        rg_cmd = [rg, "--max-filesize", str(app.settings.get("index.search_max_filesize")), "--json", "--no-config",
-                  "--no-require-git", "--hidden", "--no-messages", "--max-columns", "1000", "--max-columns-preview",
-                  "--ignore-case", "--fixed-strings"] + \
-                 [a for g in excludes for a in ("-g", f"!{g}")] + ["-e", pattern, "--", "."]
-        t = time.perf_counter()
-        subprocess.run(rg_cmd, cwd=corpus, capture_output=True)
-        rg_s = time.perf_counter() - t
-        summary = app.index.search(pattern, SearchOptions(max_results=10**9))
-        figures[label] = {"pattern": pattern, "matches": summary.matches, "files": summary.files,
-                          "index_s": round(summary.elapsed_s, 3), "rg_s": round(rg_s, 3),
-                          "ratio_vs_rg": round(summary.elapsed_s / rg_s, 2),
-                          "first_result_ms": _ms(summary.first_result_s or 0)}
+        figures[label] = _search_figures(app, corpus, pattern, rg)
     out["search"] = figures
     app.close()
 
     # -- GUI stall ----------------------------------------------------------------------------------
     out["gui_stall"] = _gui_stall(corpus, ctx)
     return out
+
+
+def _search_figures(app, corpus: Path, pattern: str, rg: str, runs: int = 5) -> dict:
+    """Index search vs rg with the SAME command line (``search_command``: same flags, ignore rules,
+    file-size cap, output form). One warm-up of each (page cache), then ``runs`` rounds in
+    alternating order; medians. Also rg's own time to its first output byte on that line (what
+    bounds our first result) and the ``rg --json`` form for reference."""
+    from marie.index.search import SearchOptions, search_command
+
+    options = SearchOptions(max_results=10**9)
+    cmd, _plain = search_command(app.settings, pattern, options)
+    json_cmd, _ = search_command(app.settings, pattern, SearchOptions(regex=True, max_results=10**9))
+    json_cmd[json_cmd.index("--regexp") + 1] = re.escape(pattern)
+
+    def peer(command) -> float:
+        t = time.perf_counter()
+        subprocess.run(command, cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - t
+
+    def first_byte(command) -> float:
+        t = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=corpus, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc.stdout.read(1)
+        first = time.perf_counter() - t
+        proc.stdout.read()
+        proc.wait()
+        return first
+
+    peer(cmd)
+    app.index.search(pattern, options)                       # warm-up: page cache for both
+    ours, theirs, ours_first, rg_first, rg_json = [], [], [], [], []
+    for i in range(runs):
+        order = ("rg", "index") if i % 2 == 0 else ("index", "rg")
+        for who in order:
+            if who == "rg":
+                theirs.append(peer(cmd))
+            else:
+                summary = app.index.search(pattern, options)
+                ours.append(summary.elapsed_s)
+                ours_first.append(summary.first_result_s or 0.0)
+        rg_first.append(first_byte(cmd))
+        rg_json.append(peer(json_cmd))
+    med = statistics.median
+    return {"pattern": pattern, "matches": summary.matches, "files": summary.files, "runs": runs,
+            "index_s": round(med(ours), 3), "rg_s": round(med(theirs), 3),
+            "ratio_vs_rg": round(med(ours) / med(theirs), 2),
+            "index_runs_s": [round(x, 3) for x in ours], "rg_runs_s": [round(x, 3) for x in theirs],
+            "first_result_ms": _ms(med(ours_first)), "rg_first_byte_ms": _ms(med(rg_first)),
+            "rg_json_s": round(med(rg_json), 3),
+            "peer_command": " ".join(["rg"] + cmd[1:])}
+
+
+def _memory(corpus: Path, ctx) -> dict:
+    """The index's memory, measured in a fresh process: RSS after importing the index (and psutil)
+    vs after the complete scan, the symbol index over every file and the watcher's watches; plus
+    tracemalloc of the complete snapshot alone (entries dict, Entry objects, sorted file list)."""
+    code = f"""
+import gc, json, os, sys, time, tracemalloc
+sys.path.insert(0, {str(ROOT)!r})
+import psutil
+from marie.app import App
+import marie.index.service, marie.index.symbols, marie.index.watcher, marie.index.quick_open
+proc = psutil.Process()
+app = App({str(corpus)!r})
+app.settings._merged["index.symbols"] = False
+index = app.index
+gc.collect(); before = proc.memory_info().rss
+tracemalloc.start()
+snap = index.scan()
+snap.files()
+snapshot_traced = tracemalloc.get_traced_memory()[0]
+tracemalloc.stop()
+gc.collect(); after_scan = proc.memory_info().rss
+t = time.perf_counter()
+parsed = index.symbol_index.start().result(800)
+symbols_s = time.perf_counter() - t
+gc.collect(); after_symbols = proc.memory_info().rss
+watcher = index.start_watcher()
+gc.collect(); after_watch = proc.memory_info().rss
+mb = lambda b: round(b / 2**20, 1)
+print(json.dumps({{"entries": len(snap), "rss_before_mb": mb(before), "rss_growth_scan_mb": mb(after_scan - before),
+    "rss_growth_symbols_mb": mb(after_symbols - after_scan), "rss_growth_watcher_mb": mb(after_watch - after_symbols),
+    "rss_growth_total_mb": mb(after_watch - before), "snapshot_tracemalloc_mb": mb(snapshot_traced),
+    "symbol_files": parsed, "symbols": len(index.symbol_index.all()), "symbols_build_s": round(symbols_s, 2),
+    "watches": watcher.watch_count}}))
+app.close()
+"""
+    env = {**os.environ, "MARIE_HOME": str(ctx.scratch / "home-mem")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=900)
+    try:
+        return json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": result.stderr[-2000:]}
 
 
 def _wait(predicate, timeout: float) -> bool:

@@ -8,6 +8,8 @@ Pure Python, any thread.
 from __future__ import annotations
 
 import struct
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -95,23 +97,85 @@ def human_count(n: int) -> str:
 
 
 class _Reader:
+    """Sequential reads over a file, served from large blocks.
+
+    The header of a model with a big vocabulary holds hundreds of thousands of small strings; reading
+    them one ``f.read`` at a time costs ~0.2 s of pure Python, which holds the GIL and stalls the GUI
+    thread of the same process. Here blocks are read in bulk (the GIL is released during the read) and
+    parsed with ``unpack_from``; long loops also hand the GIL over now and then (``_yield``).
+    """
+
+    _BLOCK = 1 << 22
+
     def __init__(self, f: BinaryIO, path: Path) -> None:
         self.f, self.path = f, path
+        self.buf = b""
+        self.pos = 0  # offset into buf
+        self.base = 0  # file offset of buf[0]
+
+    def tell(self) -> int:
+        return self.base + self.pos
+
+    def _fill(self, n: int) -> None:
+        """Make at least ``n`` bytes available at ``pos`` (or raise: the header ends early)."""
+        if len(self.buf) - self.pos >= n:
+            return
+        rest = self.buf[self.pos:]
+        self.base += self.pos
+        self.buf, self.pos = rest + self.f.read(max(n - len(rest), self._BLOCK)), 0
+        if len(self.buf) < n:
+            raise GGUFError(f"{self.path.name} is truncated: its header ends early (the file is incomplete or damaged)")
 
     def read(self, n: int) -> bytes:
-        data = self.f.read(n)
-        if len(data) != n:
-            raise GGUFError(f"{self.path.name} is truncated: its header ends early (the file is incomplete or damaged)")
+        self._fill(n)
+        data = self.buf[self.pos:self.pos + n]
+        self.pos += n
         return data
 
     def unpack(self, fmt: str) -> Any:
-        return struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
+        size = struct.calcsize(fmt)
+        self._fill(size)
+        value = struct.unpack_from(fmt, self.buf, self.pos)[0]
+        self.pos += size
+        return value
 
     def string(self) -> str:
         length = self.unpack("<Q")
         if length > 1 << 26:
             raise GGUFError(f"{self.path.name} is damaged: a metadata string claims {length} bytes")
         return self.read(length).decode("utf-8", "replace")
+
+    def skip(self, n: int) -> None:
+        if len(self.buf) - self.pos >= n:
+            self.pos += n
+        else:
+            self.base += self.pos + n
+            self.f.seek(self.base)
+            self.buf, self.pos = b"", 0
+
+    def skip_strings(self, count: int) -> None:
+        """Skip ``count`` length-prefixed strings (a vocabulary) without decoding them."""
+        unpack_from, q = struct.unpack_from, struct.Struct("<Q")
+        done = 0
+        while done < count:
+            # Work through what is buffered; refill when a length or a string crosses the end.
+            buf, pos, end = self.buf, self.pos, len(self.buf)
+            batch = 0
+            while done < count and pos + 8 <= end and batch < 5000:
+                length = unpack_from("<Q", buf, pos)[0]
+                if length > 1 << 26:
+                    raise GGUFError(f"{self.path.name} is damaged: a metadata string claims {length} bytes")
+                if pos + 8 + length > end:
+                    break
+                pos += 8 + length
+                done += 1
+                batch += 1
+            self.pos = pos
+            if done < count:
+                if batch == 0:
+                    self._fill(8)
+                    self._fill(8 + q.unpack_from(self.buf, self.pos)[0])
+                _yield()
 
     def value(self, kind: int) -> Any:
         if kind in _SCALARS:
@@ -125,12 +189,40 @@ class _Reader:
                 return [self.value(item_kind) for _ in range(count)]
             # Long arrays (the vocabulary) are skipped quickly: fixed-size items by seeking.
             if item_kind in _SCALARS:
-                self.f.seek(struct.calcsize(_SCALARS[item_kind]) * count, 1)
+                self.skip(struct.calcsize(_SCALARS[item_kind]) * count)
+            elif item_kind == _STRING:
+                self.skip_strings(count)
             else:
-                for _ in range(count):
+                for i in range(count):
                     self.value(item_kind)
+                    if i % 20000 == 19999:
+                        _yield()
             return f"<array of {count}>"
         raise GGUFError(f"{self.path.name} is damaged or uses an unknown GGUF value type {kind}")
+
+
+def _yield() -> None:
+    # Release the GIL for a moment: a thread waiting for it (the GUI thread) runs now instead of
+    # after this whole parse.
+    time.sleep(0)
+
+
+_cache: dict[tuple[str, int, int], "GGUFInfo"] = {}
+_cache_lock = threading.Lock()
+
+
+def read_info_cached(path: Path | str) -> GGUFInfo:
+    """``read_info`` remembered per (path, size, mtime): loading a model asks several times. Any thread."""
+    path = Path(path)
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is None:
+        hit = read_info(path)
+        with _cache_lock:
+            _cache[key] = hit
+    return hit
 
 
 def read_info(path: Path | str) -> GGUFInfo:
@@ -140,6 +232,7 @@ def read_info(path: Path | str) -> GGUFInfo:
     with path.open("rb") as f:
         r = _Reader(f, path)
         magic = f.read(4)
+        r.base = f.tell()
         if magic != MAGIC:
             raise GGUFError(f"{path.name} is not a GGUF model file (it starts with {magic[:4]!r}, expected b'GGUF')")
         version = r.unpack("<I")
@@ -169,7 +262,7 @@ def read_info(path: Path | str) -> GGUFInfo:
             info.parameters += count
             offsets.append((offset, count))
         alignment = int(info.metadata.get("general.alignment", 32) or 32)
-        data_start = (f.tell() + alignment - 1) // alignment * alignment
+        data_start = (r.tell() + alignment - 1) // alignment * alignment
         if offsets:
             # The largest offset is the start of the last tensor; it must lie inside the file.
             last_end_guess = data_start + max(o for o, _ in offsets) + 1

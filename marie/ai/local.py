@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from marie.ai import errors, models
-from marie.ai.gguf import GGUFError, read_info
+from marie.ai.gguf import GGUFError, read_info_cached
 from marie.ai.provider import Provider, Result, Stream, pump
 from marie.ai.types import Capabilities, ChatRequest, Usage
 from marie.core.tasks import Cancelled, CancelToken
@@ -164,7 +164,7 @@ class LocalProvider(Provider):
         wanted = int(self.config.get("n_ctx", 0) or 0)
         cap = int(self.config.get("max_ctx", 8192) or 8192)
         try:
-            trained = read_info(path).context_length or cap
+            trained = read_info_cached(path).context_length or cap
         except (GGUFError, OSError):
             trained = cap
         # The context length comes from the model's metadata, capped so memory stays reasonable.
@@ -196,7 +196,8 @@ class LocalProvider(Provider):
                                           "the models, `marie models add PATH` adds one.", provider="local")
             if self.precheck:
                 try:
-                    read_info(path)
+                    # Parsed once per file version (the n_ctx above used the same parse).
+                    read_info_cached(path)
                 except GGUFError as exc:
                     self.error = str(exc)
                     self._set_state("error", model=name, message=str(exc))

@@ -31,8 +31,12 @@ def run(args: argparse.Namespace) -> int:
                             include=tuple(args.include), exclude=tuple(args.exclude), max_results=args.max)
     app, _dispatcher = make_app(args.path)
 
+    last = [None]
+
     def show(found) -> None:
-        print(display_path(found.path))
+        if found.path != last[0]:       # a file's lines may come in two parts: one heading
+            print(display_path(found.path))
+            last[0] = found.path
         for m in found.matches:
             print(f"  {m.line}:{m.column}: {m.text.strip()}")
         sys.stdout.flush()

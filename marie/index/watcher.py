@@ -4,7 +4,8 @@ Why not watchdog's default observer: its recursive inotify emitter on a 100k-fil
 node_modules, build and .venv inside) overflows the kernel queue and then rescans in a loop. Here,
 on Linux, one ``watchdog.observers.inotify_c.InotifyFD`` (one inotify descriptor, one reader thread)
 gets a NON-recursive watch per folder that the index keeps, so ignored folders are never watched,
-and only create/delete/move/close-write events are asked for. Elsewhere a watchdog ``Observer`` with
+and only create/delete/move/close-write and attribute (IN_ATTRIB: chmod, touch) events are
+asked for; the batch re-stats each path, and ``Entry.mode``/``ctime_ns`` make a bare chmod a change. Elsewhere a watchdog ``Observer`` with
 an ``event_filter`` is used and ignored paths are dropped on arrival.
 
 Events are coalesced in a set of dirty paths; after a quiet period (``index.debounce_ms``, capped at

@@ -145,15 +145,22 @@ class SearchPanel(QWidget):
             self._add_file(found)
 
     def _add_file(self, found) -> None:
-        top = QTreeWidgetItem([f"{display_path(found.path)}  ({len(found.matches)})"])
-        top.setData(0, ROLE, (found.path, None, None))
+        # The engine may hand a file's lines in two parts (it shows a file as soon as rg's pipe is
+        # empty): the second part joins the item of the first, which is always the latest one.
+        last = self.results.topLevelItem(self.results.topLevelItemCount() - 1)
+        if last is not None and last.data(0, ROLE)[0] == found.path:
+            top = last
+        else:
+            top = QTreeWidgetItem([display_path(found.path)])
+            top.setData(0, ROLE, (found.path, None, None))
+            self.results.addTopLevelItem(top)
+            top.setExpanded(True)
+            self.files_shown += 1
         for match in found.matches:
             child = QTreeWidgetItem([f"{match.line}: {match.text.strip()[:200]}"])
             child.setData(0, ROLE, (found.path, match.line, match.column))
             top.addChild(child)
-        self.results.addTopLevelItem(top)
-        top.setExpanded(True)
-        self.files_shown += 1
+        top.setText(0, f"{display_path(found.path)}  ({top.childCount()})")
         self.matches_shown += len(found.matches)
 
     def _finished(self, generation: int, outcome) -> None:
