@@ -177,6 +177,10 @@ def _gui_stall() -> tuple[float, float]:
     from marie.ui.dispatcher import QtDispatcher
     from tests.ai.helpers import make_ai_app
 
+    from marie.ai import gguf
+
+    # A freshly started IDE has not parsed the model's GGUF header yet; the sections above have.
+    gguf._cache.clear()
     qt = QApplication.instance() or QApplication([])
     dispatcher = QtDispatcher()
     app = make_ai_app(Path(tempfile.mkdtemp()), {"local": {"n_ctx": 1024, "threads": 1}}, dispatcher=dispatcher)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from marie.ai.errors import ModelLoadError, ModelMissing
-from marie.ai.gguf import GGUFError, GGUFInfo, read_info
+from marie.ai.gguf import GGUFError, GGUFInfo, read_info, read_info_cached
 from marie.core import atomic, paths
 
 DEFAULT_MODEL_ID = "gemma3-270m"
@@ -217,7 +217,7 @@ def model_info(model: str) -> GGUFInfo:
     if not path.exists():
         raise ModelMissing(f"the model file {path} no longer exists")
     try:
-        return read_info(path)
+        return read_info_cached(path)  # the models panel asks again and again; parse once per file version
     except GGUFError as exc:
         raise ModelLoadError(str(exc)) from exc
 

@@ -201,7 +201,7 @@ class CheckpointService:
                     previous = self.store.read_manifest(ids[-1])
                 except CheckpointError:
                     previous = None   # counted against nothing; verify reports the damage
-            changed = self._count_changes(previous, root, info["files"])
+            changed = self._count_changes(previous, root, info["files"], info.pop("counted", None))
             cid = _new_id(ids[-1] if ids else None)
             record = {
                 "id": cid, "created": time.time(), "label": label, "note": note, "auto": bool(auto),
@@ -214,6 +214,8 @@ class CheckpointService:
                 record.update(_extra)
             self.store.write_manifest(record)
             self._state_id = cid
+            if self._state is not None:
+                self._state.mark_clean()
             self._save_cache(force=self.last_mode == "full")
             self._created_since_gc += 1
             self._apply_retention(ids + [cid])
@@ -307,11 +309,13 @@ class CheckpointService:
                 cap.unreadable.extend(sub.unreadable)
         for entry in cap.unreadable:
             state.set(entry.rpartition(": ")[0], None)
+        counted = state.changes() if not overlay else None
         root = self._root_with(state, overlay)
         gone = set(cap.absent)
         absent = [rel for rel in extras if rel in gone]
         return {"root": root, "files": len(state.items) + len(overlay), "ignored": state.ignored,
-                "ignored_covered": covered, "absent": absent, "unreadable": cap.unreadable}
+                "ignored_covered": covered, "absent": absent, "unreadable": cap.unreadable,
+                "counted": counted}
 
     def _gc_generation(self) -> str:
         try:
@@ -334,11 +338,14 @@ class CheckpointService:
         if self._state is not None and not self.store.manifest_path(getattr(self, "_state_id", "")).exists():
             self._state = None
 
-    def _count_changes(self, previous: dict | None, root: str, files: int) -> int:
-        """Files added, modified or deleted since ``previous`` (a Merkle diff: only folders whose
-        hash differs are read)."""
+    def _count_changes(self, previous: dict | None, root: str, files: int, counted: int | None = None) -> int:
+        """Files added, modified or deleted since ``previous``: ``counted`` (the Merkle state's own
+        count) when ``previous`` is the checkpoint that state last produced, else a Merkle diff
+        (only folders whose hash differs are read)."""
         if previous is None:
             return files
+        if counted is not None and previous.get("id") == self._state_id and not previous.get("ignored_covered"):
+            return counted
         try:
             return len(self.store.diff_trees(previous["root"], root))
         except CheckpointError:
@@ -591,7 +598,8 @@ class CheckpointService:
         """Re-hash every object the checkpoint(s) use; returns one message per problem (empty = ok)."""
         problems: list[str] = []
         ids = [self.resolve(cid)] if cid else self.store.manifest_ids()
-        checked: dict[str, str | None] = {}
+        used: list[tuple[str, dict, set[str]]] = []
+        everything: set[str] = set()
         for one in ids:
             try:
                 record = self.store.read_manifest(one)
@@ -600,16 +608,12 @@ class CheckpointService:
                 continue
             seen: set[str] = set()
             self.store.reachable(record["root"], seen)
-            bad = []
-            for digest in sorted(seen):
-                if digest not in checked:
-                    try:
-                        self.store.get(digest)
-                        checked[digest] = None
-                    except DamagedObject as exc:
-                        checked[digest] = exc.why
-                if checked[digest]:
-                    bad.append(f"{digest[:12]} {checked[digest]}")
+            used.append((one, record, seen))
+            everything |= seen
+        # Every object once, each pack read front to back (not opened per object).
+        checked = self.store.check_many(everything)
+        for one, record, seen in used:
+            bad = [f"{digest[:12]} {checked[digest]}" for digest in sorted(seen) if checked.get(digest)]
             if bad:
                 problems.append(f"checkpoint {one} ({record.get('label', '')}) is damaged: " + "; ".join(bad[:5])
                                 + (f" and {len(bad) - 5} more" if len(bad) > 5 else ""))
@@ -724,6 +728,7 @@ class CheckpointService:
 
     def close(self) -> None:
         self._feed.close()
+        self.store.close()
         if self._cache is not None:
             try:
                 with self.lock.held(timeout=5):

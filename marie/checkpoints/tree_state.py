@@ -7,7 +7,12 @@ stores their listings. Unchanged folders keep their hash, so a checkpoint after 
 100k-file tree writes one file object and a handful of small folder listings.
 
 The listings are byte-for-byte what ``capture.build_trees`` writes (sorted ``[name, kind, mode,
-ref, size]``), so the same folder always has the same hash whichever way it was built.
+ref, size]``), so the same folder always has the same hash whichever way it was built. Each entry
+is kept as its encoded JSON fragment (``store.entry_json``), made once when the entry changes, so
+re-serialising a stale folder is a sort and a join.
+
+``changed`` records, per path set since the last ``mark_clean()``, its item before the first change:
+the service counts a checkpoint's changed files from it instead of diffing the two trees.
 
 Not thread-safe: the service uses it under its mutex (worker thread or CLI).
 """
@@ -16,17 +21,27 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from marie.checkpoints.store import Item, ObjectStore
+from marie.checkpoints.store import Item, ObjectStore, encode_listing, entry_json
 
 
 class TreeState:
     def __init__(self) -> None:
         self.items: dict[str, Item] = {}
-        self.files: dict[str, dict[str, tuple]] = {"": {}}   # folder -> name -> listing entry
+        self.files: dict[str, dict[str, str]] = {"": {}}     # folder -> name -> entry_json fragment
         self.subdirs: dict[str, set[str]] = {"": set()}      # folder -> child folder paths
         self.hashes: dict[str, str] = {}                     # folder -> tree hash (when not stale)
         self.stale: set[str] = {""}
         self.ignored: list[str] = []                         # what the baseline walk skipped
+        self.changed: dict[str, Item | None] = {}            # path -> item before, since mark_clean
+
+    def mark_clean(self) -> None:
+        """The current tree was checkpointed: start counting changes from here."""
+        self.changed = {}
+
+    def changes(self) -> int:
+        """Paths whose item differs from what it was at the last ``mark_clean``."""
+        items = self.items
+        return sum(1 for rel, before in self.changed.items() if items.get(rel) != before)
 
     @classmethod
     def build(cls, items: dict[str, Item], ignored: Iterable[str] = ()) -> "TreeState":
@@ -34,6 +49,7 @@ class TreeState:
         for rel, item in items.items():
             state.set(rel, item)
         state.ignored = list(ignored)
+        state.changed = {}   # a new tree: the service counts its changes by diffing trees
         return state
 
     # -- changing ---------------------------------------------------------------------------------
@@ -72,21 +88,27 @@ class TreeState:
     def set(self, rel: str, item: Item | None) -> bool:
         """Set (or with None remove) one file's item. Returns whether anything changed."""
         parent, _, name = rel.rpartition("/")
+        old = self.items.get(rel)
         if item is None:
-            if self.items.pop(rel, None) is None:
+            if old is None:
                 return False
+            if rel not in self.changed:
+                self.changed[rel] = old
+            del self.items[rel]
             del self.files[parent][name]
             self._mark(parent)
             self._prune(parent)
             return True
-        if self.items.get(rel) == item:
+        if old == item:
             return False
+        if rel not in self.changed:
+            self.changed[rel] = old
         self.items[rel] = item
         listing = self.files.get(parent)
         if listing is None:
             self._make_folder(parent)
             listing = self.files[parent]
-        listing[name] = (name, item.kind, item.mode, item.ref, item.size)
+        listing[name] = entry_json(name, item.kind, item.mode, item.ref, item.size)
         self._mark(parent)
         return True
 
@@ -105,10 +127,15 @@ class TreeState:
     def root_hash(self, store: ObjectStore) -> str:
         """Store the listings of stale folders and return the root tree hash."""
         order = sorted(self.stale, key=lambda f: f.count("/") + (1 if f else 0), reverse=True)
+        hashes = self.hashes
         for folder in order:
-            listing = list(self.files[folder].values())
-            for sub in self.subdirs[folder]:
-                listing.append((sub.rpartition("/")[2], "d", 0, self.hashes[sub], 0))
-            self.hashes[folder] = store.put_tree(listing)
+            listing = self.files[folder]
+            subs = self.subdirs[folder]
+            if subs:
+                listing = dict(listing)
+                for sub in subs:
+                    name = sub.rpartition("/")[2]
+                    listing[name] = entry_json(name, "d", 0, hashes[sub], 0)
+            hashes[folder] = store.put_tree_data(encode_listing([listing[n] for n in sorted(listing)]))
         self.stale.clear()
         return self.hashes[""]
