@@ -1,7 +1,7 @@
 """Reading the workspace into checkpoint items, cheaply.
 
 ``capture`` walks the workspace with ``os.scandir`` (honouring ``marie.index.ignore.IgnoreMatcher``,
-the same rules as the index), and re-reads only files whose ``(size, mtime_ns, ino)`` changed since
+the same rules as the index), and re-reads only files whose ``(size, mtime_ns, ino, ctime_ns)`` changed since
 the last capture (the stat cache). A file modified within the last two seconds is hashed but not
 cached, because a second write in the same timestamp tick would otherwise go unnoticed ("racy git").
 Runs on whichever thread calls it (a worker, or the CLI's main thread).
@@ -29,13 +29,16 @@ CHUNK = 1 << 20
 
 
 class StatCache:
-    """rel path -> (size, mtime_ns, ino, hash), persisted with ``marshal`` next to the store."""
+    """rel path -> (size, mtime_ns, ino, hash, ctime_ns), persisted with ``marshal`` next to the store.
+
+    Entries written before ``ctime_ns`` was kept have four fields; they serve the stat walk (which
+    compares size, mtime and inode) but not ``capture_snapshot`` (which needs the ctime)."""
 
     VERSION = 1
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.entries: dict[str, tuple[int, int, int, str]] = {}
+        self.entries: dict[str, tuple] = {}
         self.dirty = False
         try:
             version, entries = marshal.loads(self.path.read_bytes())
@@ -136,6 +139,82 @@ class Capturer:
                     self._add(out, rel, entry.path, entry.stat(follow_symlinks=False), store)
                 except OSError as exc:
                     out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+        self._add_paths(out, paths, store)
+        return out
+
+    def capture_snapshot(self, store: ObjectStore | None, snapshot, paths: Iterable[str] = (), token=None) -> Capture:
+        """The same result as ``capture`` for a workspace the index has just scanned, without
+        stat'ing every file: a file whose snapshot entry (size, mtime, ctime, mode) matches the
+        stat cache takes its hash from the cache; only the others are ``lstat``'ed (and read if
+        changed). Folders are still listed (no stat) for what is ignored: a name on disk that the
+        snapshot does not hold is recorded as ignored, which at worst keeps a restore from deleting
+        a file created a moment ago. ``ctime_ns`` (which no user call can set back) stands in for
+        the inode the walk compares. Worker thread, under the service's mutex.
+        """
+        out = Capture()
+        self._racy_limit = racy = time.time_ns() - RACY_NS
+        entries = snapshot.entries
+        cached_get = self.cache.entries.get
+        cap = self.max_file_bytes
+        items = out.items
+        root = self.root
+        folders = [""]
+        for rel, entry in entries.items():
+            kind = entry.kind
+            if kind == "dir":
+                folders.append(rel)
+                continue
+            name = rel.rpartition("/")[2]
+            if name.startswith(TEMP_PREFIX):
+                continue
+            if kind == "file":
+                cached = cached_get(rel)
+                ctime = getattr(entry, "ctime_ns", 0)   # 0: unknown (an index without it, or a listing)
+                if (cached is not None and len(cached) > 4 and ctime and cached[4] == ctime
+                        and cached[0] == entry.size and cached[1] == entry.mtime_ns and ctime < racy):
+                    size = entry.size
+                    items[rel] = Item("f" if size <= cap else "x", entry.mode, cached[3], size)
+                    continue
+            full = os.path.join(root, *rel.split("/"))
+            try:
+                st = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                continue   # gone since the snapshot: the dirty set has it for the next checkpoint
+            except OSError as exc:
+                out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            try:
+                self._add(out, rel, full, st, store)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+        out.unreadable.extend(str(u) for u in getattr(snapshot, "unreadable", ()))
+        ignored = out.ignored
+        for n, folder in enumerate(folders):
+            if token is not None and not n % 256:
+                token.check()
+            disk = os.path.join(root, folder) if folder else root
+            prefix = folder + "/" if folder else ""
+            try:
+                with os.scandir(disk) as listing:
+                    for entry in listing:
+                        rel = prefix + entry.name
+                        if rel not in entries and not entry.name.startswith(TEMP_PREFIX):
+                            try:
+                                is_dir = entry.is_dir(follow_symlinks=False)
+                            except OSError:
+                                is_dir = False
+                            ignored.append(rel + "/" if is_dir else rel)
+            except OSError:
+                continue   # gone or unreadable since the snapshot (which reports the latter)
+        self._add_paths(out, paths, store)
+        return out
+
+    def _add_paths(self, out: Capture, paths: Iterable[str], store: ObjectStore | None) -> None:
+        """The files an operation is about to touch: always re-stat'ed, included even if ignored."""
         for rel in paths:
             if rel in out.items:
                 continue
@@ -152,7 +231,6 @@ class Capturer:
                     out.ignored_covered.append(rel)
             except OSError as exc:
                 out.unreadable.append(f"{rel}: {exc.strerror or exc}")
-        return out
 
     def capture_paths(self, rels: Iterable[str], store: ObjectStore | None) -> Capture:
         """Re-stat (and hash if changed) just ``rels``: the dirty-set path. Folders land in
@@ -190,7 +268,8 @@ class Capturer:
         perm = stat.S_IMODE(mode)
         size = st.st_size
         cached = self.cache.entries.get(rel)
-        if cached is not None and cached[0] == size and cached[1] == st.st_mtime_ns and cached[2] == st.st_ino:
+        if (cached is not None and cached[0] == size and cached[1] == st.st_mtime_ns and cached[2] == st.st_ino
+                and (len(cached) < 5 or cached[4] == st.st_ctime_ns)):   # ctime: a rewrite that kept the mtime
             out.items[rel] = Item("f" if size <= self.max_file_bytes else "x", perm, cached[3], size)
             return True
         if size > self.max_file_bytes:
@@ -207,7 +286,7 @@ class Capturer:
         out.hashed += 1
         # Only cache what is stored (a diff-only capture stores nothing) and not racy.
         if (store is not None or size > self.max_file_bytes) and st.st_mtime_ns < self._racy_limit and size == st.st_size:
-            self.cache.entries[rel] = (size, st.st_mtime_ns, st.st_ino, digest)
+            self.cache.entries[rel] = (size, st.st_mtime_ns, st.st_ino, digest, st.st_ctime_ns)
             self.cache.dirty = True
         elif rel in self.cache.entries:
             del self.cache.entries[rel]

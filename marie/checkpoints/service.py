@@ -241,7 +241,12 @@ class CheckpointService:
             self._feed.sync()
         self._feed.reset()
         capturer = self._capturer()
-        cap = capturer.capture(self.store, extras, token=token)
+        snap = self._feed.index().snapshot() if live else None
+        if snap is not None and snap.complete and isinstance(snap.entries, dict):
+            # The index has just stat'ed everything: trust its entries, stat only what changed.
+            cap = capturer.capture_snapshot(self.store, snap, extras, token=token)
+        else:
+            cap = capturer.capture(self.store, extras, token=token)
         covered = set(cap.ignored_covered)
         items = {k: v for k, v in cap.items.items() if k not in covered} if covered else cap.items
         state = self._state

@@ -62,7 +62,7 @@ def entry_json(name: str, kind: str, mode: int, ref: str, size: int) -> str:
     """One listing entry exactly as ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``
     writes it. A plain f-string when nothing needs escaping (nearly always): json.dumps per folder
     was a fifth of an incremental checkpoint."""
-    if _NEEDS_ESCAPE(name) is None and (kind != "l" or _NEEDS_ESCAPE(ref) is None):
+    if _NEEDS_ESCAPE(name) is None and _NEEDS_ESCAPE(ref) is None:
         return f'["{name}","{kind}",{int(mode)},"{ref}",{int(size)}]'
     return json.dumps([name, kind, mode, ref, size], separators=(",", ":"), ensure_ascii=False)
 
