@@ -23,6 +23,8 @@ checkpoint did not cover and files that were ignored when it was taken are never
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as _dt
 import logging
 import os
@@ -164,6 +166,12 @@ class CheckpointService:
         while len(self._flat) > 3:
             self._flat.pop(next(iter(self._flat)))
 
+    def _background_paused(self):
+        """Hold the index's background symbol parsing while a checkpoint runs: each parse holds the
+        GIL for a whole file, and a checkpoint's many stat/read calls would wait behind it."""
+        index = self._feed.index()
+        return index.background_paused() if index is not None else contextlib.nullcontext()
+
     # -- create ---------------------------------------------------------------------------------
     def create(self, label: str = "", paths: Iterable[str] | None = None, auto: bool = False, note: str = "",
                *, token: Any = None, _extra: dict | None = None) -> str:
@@ -176,7 +184,7 @@ class CheckpointService:
         touch: always re-stat'ed, included even when ignored, and a path that does not exist is
         recorded as absent (so a restore removes a file the operation created).
         """
-        with self._mutex, self.lock.held():
+        with self._mutex, self.lock.held(), self._background_paused():
             self._check_gc_generation()
             ids = self.store.manifest_ids()
             extras = list(dict.fromkeys(paths or ()))

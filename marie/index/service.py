@@ -10,6 +10,7 @@ is announced with ``index.changed(snapshot, changes)`` through the event bus (GU
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -307,6 +308,13 @@ class IndexService:
             atomic.write_text(path, json.dumps(self.quick_open.recent))
         except OSError:
             log.debug("could not save recent files", exc_info=True)
+
+    def background_paused(self):
+        """A context manager that holds background symbol parsing while a foreground operation
+        (a checkpoint, a restore) runs, so it does not queue behind the parser for the GIL."""
+        if self._symbols is None:
+            return contextlib.nullcontext()
+        return self._symbols.paused()
 
     # -- symbols -----------------------------------------------------------------------------------
     @property

@@ -10,6 +10,7 @@ thread (a lock guards the tables).
 from __future__ import annotations
 
 import logging
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -140,6 +141,29 @@ class SymbolIndex:
         self._task = None
         self.ready = False
         self.skipped: dict[str, str] = {}    # rel -> why it was not parsed (binary, too large)
+        # Parsing holds the GIL for a whole file; foreground work (a checkpoint before a write)
+        # pauses it so it does not wait behind thousands of parses. Set = running.
+        self._resume = threading.Event()
+        self._resume.set()
+        self._pausers = 0
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Hold background parsing between files while the block runs (any thread, nestable)."""
+        with self._lock:
+            self._pausers += 1
+            self._resume.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pausers -= 1
+                if not self._pausers:
+                    self._resume.set()
+
+    def _yield_to_foreground(self, ctx) -> None:
+        while not self._resume.wait(0.1):
+            ctx.check()
 
     @property
     def max_bytes(self) -> int:
@@ -205,6 +229,7 @@ class SymbolIndex:
             todo = [p for p in snap.files() if language_of(p) and snap.entries[p].kind == "file"]
             for number, rel in enumerate(todo):
                 ctx.check()
+                self._yield_to_foreground(ctx)
                 ctx.progress(number, len(todo), "indexing symbols")
                 entry = snap.entries.get(rel)
                 with self._lock:
@@ -233,6 +258,7 @@ class SymbolIndex:
             def reparse(ctx):
                 for rel in touched:
                     ctx.check()
+                    self._yield_to_foreground(ctx)
                     entry = self.service.snapshot().get(rel)
                     if entry is not None and entry.kind == "file":
                         self._index_file(rel, entry)

@@ -113,3 +113,31 @@ def test_symbols_kept_live_by_the_watcher(app, workspace: Path) -> None:
         time.sleep(0.05)
     assert [s.name for s in index.workspace_symbols("second")] == ["second"]
     assert not index.workspace_symbols("first")
+
+
+def test_background_symbol_parsing_yields_to_foreground_work(app, workspace: Path) -> None:
+    import concurrent.futures
+    import time
+
+    import pytest
+
+    from marie.core.tasks import Cancelled
+
+    for i in range(30):
+        (workspace / f"m{i}.py").write_text(f"def f{i}():\n    pass\n")
+    index = app.index
+    index.scan()
+    symbols = index.symbol_index
+    with index.background_paused():
+        task = symbols.start()
+        time.sleep(0.5)
+        assert not task.future.done(), "the build must wait while a foreground operation holds it"
+        assert symbols.all() == []
+    task.result(20)
+    assert len(symbols.all()) == 30
+    with index.background_paused():   # cancelling still works while paused
+        again = symbols.start()
+        time.sleep(0.2)
+        again.cancel()
+        with pytest.raises((Cancelled, concurrent.futures.CancelledError)):
+            again.result(5)
