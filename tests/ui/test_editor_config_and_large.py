@@ -137,3 +137,27 @@ def test_sliced_loader_equals_textfile_load(tmp_path, monkeypatch):
     path.write_bytes(b"\x00\x01\x02" * 100)
     with pytest.raises(BinaryFileError):
         large_file.load_in_slices(path)
+
+
+def test_background_load_feeds_many_slices_without_joining(qtbot, tmp_path, monkeypatch):
+    from marie.text.document import TextFile
+    from marie.ui.editor import large_file
+
+    # small slices so a 1.5 MiB file crosses many decode-slice and feed-chunk boundaries,
+    # some of them inside multi-byte characters and CRLF pairs
+    monkeypatch.setattr(large_file, "SLICE_BYTES", 65_537)
+    monkeypatch.setattr(large_file, "CHUNK_CHARS", 10_007)
+    path = tmp_path / "mixed.txt"
+    data = "".join(f"line {i} caf\u00e9 \u2603 \U0001f600\r\n" for i in range(60_000)).encode()
+    path.write_bytes(data)
+    assert len(data) > large_file.ASYNC_LOAD_BYTES
+    view = EditorView.open(path)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: not view.loading, timeout=30000)
+    tf = view.text_file
+    assert isinstance(tf, large_file.PiecewiseTextFile) and len(tf.pieces) > 10   # never joined
+    assert view.sci.textLength() == len(data) and view.text() == data.decode()
+    assert (tf.format, tf.disk.sha256) == (TextFile.load(path).format, TextFile.load(path).disk.sha256)
+    assert tf.text == data.decode() and not view.is_dirty()
+    view.save()
+    assert path.read_bytes() == data

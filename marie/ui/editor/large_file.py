@@ -82,17 +82,53 @@ def load_in_slices(path: Path, max_bytes: int | None = None) -> TextFile:
         except UnicodeDecodeError:
             plain = False
         else:
-            text = "".join(pieces)
+            # no "".join here: str.join of 100 MiB holds the GIL for 50-300 ms (copying into fresh
+            # pages), which froze the window; the pieces go to Scintilla as they are
             counts = {"\n": lf, "\r\n": crlf, "\r": cr}
             kinds = [k for k, n in counts.items() if n]
             eol = max(("\n", "\r\n", "\r"), key=lambda k: counts[k]) if kinds else "\n"
             fmt = TextFormat("utf-8", b"", eol, len(kinds) > 1, data.endswith((b"\n", b"\r")), False)
-    if text is None:
+    if not plain:
         try:
             text, fmt = decode(data)
         except BinaryFileError as exc:
             raise BinaryFileError(f"{path.name}: {exc}; it is not opened as text") from None
-    return TextFile(path, text, fmt, DiskState.of(path, data))
+        pieces = [text]
+    return PiecewiseTextFile(path, pieces, fmt, DiskState.of(path, data))
+
+
+class PiecewiseTextFile(TextFile):
+    """A ``TextFile`` whose text is kept as the decoded slices; ``.text`` joins them on first use
+    (and keeps the result). The view feeds ``pieces`` to Scintilla directly, so a big file's text is
+    never joined into one str unless someone asks for it. Any thread."""
+
+    def __init__(self, path: Path, pieces: list[str], format: TextFormat, disk: DiskState) -> None:  # noqa: A002
+        self.pieces = pieces
+        self._text: str | None = None
+        super().__init__(path, None, format, disk)  # type: ignore[arg-type]  # None: keep the pieces
+
+    @property  # type: ignore[override]
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(self.pieces)
+            self.pieces = [self._text]
+        return self._text
+
+    @text.setter
+    def text(self, value: str | None) -> None:
+        if value is not None:  # a new text (save, reload) replaces the pieces
+            self._text = value
+            self.pieces = [value]
+
+    def head(self, chars: int) -> str:
+        """The first ``chars`` characters without joining everything (GUI thread)."""
+        out, n = [], 0
+        for piece in self.pieces:
+            if n >= chars:
+                break
+            out.append(piece[:chars - n])
+            n += len(out[-1])
+        return "".join(out)
 
 
 class LoadJob(QObject):
@@ -125,12 +161,14 @@ class LoadJob(QObject):
 
 
 class ChunkFeeder(QObject):
-    """Append ``text`` to ``sci`` in slices from a zero-delay timer; ``done()`` when complete."""
+    """Append ``pieces`` (strs, in order) to ``sci`` in slices from a zero-delay timer; ``done()``
+    when complete."""
 
-    def __init__(self, sci, text: str, done: Callable[[], None], parent: QObject | None = None) -> None:
+    def __init__(self, sci, pieces: list[str], done: Callable[[], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.sci = sci
-        self.text = text
+        self.pieces = list(pieces)
+        self.index = 0
         self.pos = 0
         self.done = done
         self.timer = QTimer(self)
@@ -142,10 +180,17 @@ class ChunkFeeder(QObject):
 
     def cancel(self) -> None:
         self.timer.stop()
-        self.text = ""
+        self.pieces = []
 
     def _step(self) -> None:
-        piece = self.text[self.pos:self.pos + CHUNK_CHARS]
+        while self.index < len(self.pieces) and self.pos >= len(self.pieces[self.index]):
+            self.index, self.pos = self.index + 1, 0
+        if self.index >= len(self.pieces):
+            self.timer.stop()
+            self.pieces = []
+            self.done()
+            return
+        piece = self.pieces[self.index][self.pos:self.pos + CHUNK_CHARS]
         if piece:
             size = len(piece) if piece.isascii() else len(piece.encode("utf-8"))
             # the view stays read-only while loading so no keystroke lands in a half-loaded buffer
@@ -153,7 +198,8 @@ class ChunkFeeder(QObject):
             self.sci.appendText(size, piece)
             self.sci.setReadOnly(True)
             self.pos += len(piece)
-        if self.pos >= len(self.text):
-            self.timer.stop()
-            self.text = ""
-            self.done()
+
+
+def pieces_of(tf: TextFile) -> list[str]:
+    """The text of ``tf`` as a list of strs, without joining a ``PiecewiseTextFile``."""
+    return tf.pieces if isinstance(tf, PiecewiseTextFile) else [tf.text]

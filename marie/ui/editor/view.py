@@ -25,7 +25,7 @@ from marie.ui.qt_names import Qt
 from marie.text.languages import language_for, title as language_title
 from marie.ui.editor import lexers, multicursor, style
 from marie.ui.editor.info_bar import InfoBar
-from marie.ui.editor.large_file import ASYNC_LOAD_BYTES, ChunkFeeder, LoadJob, check_head
+from marie.ui.editor.large_file import ASYNC_LOAD_BYTES, ChunkFeeder, LoadJob, PiecewiseTextFile, check_head, pieces_of
 
 if TYPE_CHECKING:   # the find bar is imported when first shown (not on the start-up path)
     from marie.ui.editor.find_bar import FindBar
@@ -348,7 +348,8 @@ class EditorView(QWidget):
         self.sci.setEOLMode(_EOL_MODE[tf.format.eol])
         if not large:
             # set before the text goes in: Scintilla then only styles what becomes visible
-            self._set_language(language_for(tf.path, tf.text[:200].split("\n", 1)[0]), tf.text)
+            head = tf.head(2_000_000) if isinstance(tf, PiecewiseTextFile) else tf.text
+            self._set_language(language_for(tf.path, head[:200].split("\n", 1)[0]), head)
         self._suppress += 1
         self.sci.setReadOnly(False)
         self.sci.setUndoCollection(False)
@@ -356,7 +357,7 @@ class EditorView(QWidget):
         if feed:
             self.loading = True
             self.sci.setReadOnly(True)
-            self._feeder = ChunkFeeder(self.sci, tf.text, self._finish_load, self)
+            self._feeder = ChunkFeeder(self.sci, pieces_of(tf), self._finish_load, self)
             self._feeder.start()
         else:
             text = tf.text
@@ -428,7 +429,8 @@ class EditorView(QWidget):
     def text(self) -> str:
         """The whole buffer as a str (line endings as they are in the buffer)."""
         if self.loading and self._feeder is not None:
-            return self.text_file.text  # still feeding: the loaded text is the truth
+            # still feeding: the loaded text is the truth (joined here, once, if anyone asks)
+            return self.text_file.text
         length = self.sci.textLength()
         if length == 0:
             return ""
