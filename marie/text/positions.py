@@ -53,19 +53,25 @@ def codepoint_to_utf16(line: str, column: int) -> int:
     return utf16_length(head)
 
 
-def utf16_to_codepoint(line: str, column: int) -> int:
-    """UTF-16 column -> code-point column (inside a surrogate pair: the character's start)."""
+def _units_to_codepoint(line: str, column: int, width) -> int:
+    """A column counted in code units of ``width(ch)`` each -> code-point column (a column inside
+    a character maps to the character's start)."""
     if column <= 0:
         return 0
     if line.isascii():
         return min(column, len(line))
     units = 0
     for index, ch in enumerate(line):
-        step = _utf16_units(ch)
+        step = width(ch)
         if units + step > column:
             return index
         units += step
     return len(line)
+
+
+def utf16_to_codepoint(line: str, column: int) -> int:
+    """UTF-16 column -> code-point column (inside a surrogate pair: the character's start)."""
+    return _units_to_codepoint(line, column, _utf16_units)
 
 
 def codepoint_to_utf8(line: str, column: int) -> int:
@@ -76,17 +82,7 @@ def codepoint_to_utf8(line: str, column: int) -> int:
 
 def utf8_to_codepoint(line: str, column: int) -> int:
     """UTF-8 byte column -> code-point column (inside a multi-byte character: its start)."""
-    if column <= 0:
-        return 0
-    if line.isascii():
-        return min(column, len(line))
-    size = 0
-    for index, ch in enumerate(line):
-        step = _utf8_bytes(ch)
-        if size + step > column:
-            return index
-        size += step
-    return len(line)
+    return _units_to_codepoint(line, column, _utf8_bytes)
 
 
 def utf8_to_utf16(line: str, column: int) -> int:
