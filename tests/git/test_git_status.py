@@ -145,3 +145,16 @@ def test_status_in_helper_process_matches(gapp, repo):
     helper = gapp.git.status_sync()
     assert "marie.git.status_process" in __import__("sys").modules
     assert helper.files == in_thread.files and "new.txt" in helper.files
+
+
+def test_status_helper_keeps_unusual_names_and_many_files(gapp, repo):
+    """The helper's compact answer keeps spaces, non-ASCII and many entries exactly as git lists them."""
+    names = ["with space.txt", "ünï cödé.txt", "dir/tab\there.txt"] + [f"many/f{i}.txt" for i in range(300)]
+    for name in names:
+        write(repo / name, "x\n")
+    gapp.settings.set_project("git.status_process_threshold", 1)
+    status = gapp.git.status_sync()
+    porcelain = git(repo, "-c", "core.quotepath=off", "status", "--porcelain", "-z", "--untracked-files=all")
+    untracked = sorted(entry[3:] for entry in porcelain.split("\0") if entry.startswith("??"))
+    assert [f.path for f in status.group("untracked")] == untracked
+    assert set(names) <= set(untracked)
