@@ -37,20 +37,32 @@ def missing_x11_libraries() -> list[str]:
 
     Qt aborts the process with a long message when they are missing; checking first with ``ldd`` lets
     us say in one line what to install. Returns [] when unsure (no ldd, no plugin, not X11)."""
-    import importlib.util
-    import shutil
-    import subprocess
-
     if not sys.platform.startswith("linux") or os.environ.get("WAYLAND_DISPLAY") or not os.environ.get("DISPLAY"):
         return []
     if os.environ.get("QT_QPA_PLATFORM", "xcb").split(":")[0] != "xcb":
         return []
+    # Imported only past the checks above: offscreen and Wayland starts never pay for them.
+    import importlib.util
+    import shutil
+    import subprocess
+
     spec = importlib.util.find_spec("PySide6")  # locates the package without importing Qt
-    ldd = shutil.which("ldd")
-    if not spec or not spec.submodule_search_locations or not ldd:
+    if not spec or not spec.submodule_search_locations:
         return []
     qt = Path(list(spec.submodule_search_locations)[0]) / "Qt"
     candidates = [qt / "plugins" / "platforms" / "libqxcb.so", qt / "lib" / "libQt6XcbQpa.so.6"]
+    # `ldd` is a subprocess (~10 ms on every start): once it found everything for this PySide6
+    # install (paths and mtimes), that is remembered in the cache folder and not asked again.
+    key = _install_key(candidates)
+    marker = _ok_marker()
+    try:
+        if key and marker.read_text(encoding="utf-8") == key:
+            return []
+    except (OSError, UnicodeDecodeError):
+        pass
+    ldd = shutil.which("ldd")
+    if not ldd:
+        return []
     missing: list[str] = []
     for lib in candidates:
         if not lib.exists():
@@ -64,7 +76,32 @@ def missing_x11_libraries() -> list[str]:
                 name = line.split("=>")[0].strip()
                 if name not in missing:
                     missing.append(name)
+    if not missing and key:
+        try:
+            from marie.core import atomic
+
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_text(marker, key)
+        except OSError:
+            pass  # only a cache: the check runs again next time
     return missing
+
+
+def _ok_marker() -> Path:
+    from marie.core import paths
+
+    return paths.cache_dir() / "x11-libraries-ok"
+
+
+def _install_key(candidates: list[Path]) -> str:
+    """Paths and mtimes of the Qt X11 plugin files: changes when PySide6 is (re)installed."""
+    parts = []
+    for lib in candidates:
+        try:
+            parts.append(f"{lib}:{lib.stat().st_mtime_ns}")
+        except OSError:
+            parts.append(f"{lib}:-")
+    return "\n".join(parts)
 
 
 def missing_libraries_message(missing: list[str]) -> str:

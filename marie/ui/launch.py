@@ -25,10 +25,13 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
     asked for (or the session's current tab) are built; menus, commands, hot exit, the other session
     tabs and the panels follow once the window is on screen and takes keys.
     ``on_ready(window)`` runs on the GUI thread once the window is shown and started (tests)."""
+    # The plain-Python side first: modules imported before PySide6 are not scanned by its import hook.
+    from marie.app import App
+
+    _speed_up_feature_scan()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from marie.app import App
     from marie.ui.dispatcher import QtDispatcher
     from marie.ui.main_window import MainWindow
 
@@ -74,6 +77,35 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
                 pass
         app.close()
         sys.excepthook = previous_hook
+
+
+def _speed_up_feature_scan() -> None:
+    """Make PySide6's per-module "does this module use PySide6?" test cheap (about 25 ms at start).
+
+    Once PySide6 is loaded, every module named in an ``import`` statement is checked once by
+    ``shibokensupport.feature._mod_uses_pyside``, which calls ``inspect.getsource`` (module lookup,
+    linecache, tokenising) just to search the text for "PySide6". For a module with a ``.py`` file we
+    read the file and search its bytes: the same answer. Anything else goes to PySide6's own test.
+    If a PySide6 release renames these internals, nothing is changed. GUI thread, before any window."""
+    import PySide6  # noqa: F401  (loads shiboken and its feature module)
+
+    feature = sys.modules.get("shibokensupport.feature")
+    original = getattr(feature, "_mod_uses_pyside", None)
+    if original is None or getattr(original, "_marie_fast", False):
+        return
+
+    def mod_uses_pyside(module: Any) -> bool:
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.endswith(".py"):
+            try:
+                with open(file, "rb") as handle:
+                    return b"PySide6" in handle.read()
+            except OSError:
+                pass
+        return original(module)
+
+    mod_uses_pyside._marie_fast = True  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = mod_uses_pyside
 
 
 class SlotErrorHook:

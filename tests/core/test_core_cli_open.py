@@ -9,19 +9,38 @@ def test_missing_libraries_message_names_packages():
     assert "apt-get install libxcb-cursor0 libxcb-icccm4" in text
 
 
-def test_ldd_check_finds_what_is_missing(monkeypatch, tmp_path):
-    import subprocess
-
+def _x11_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("MARIE_HOME", str(tmp_path / "home"))  # a fresh cache: no remembered check
     monkeypatch.setattr("sys.platform", "linux")
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
-    real_run = subprocess.run
 
-    def fake_ldd(cmd, **kw):  # FakeLdd: the real libraries are all present on this machine
-        result = real_run(cmd, **kw)
-        result.stdout += "\tlibxcb-cursor.so.0 => not found\n"
-        return result
+
+def test_ldd_result_is_remembered_once_everything_was_found(monkeypatch, tmp_path):
+    import subprocess
+
+    _x11_env(monkeypatch, tmp_path)
+    calls = []
+
+    def fake_ldd(cmd, **kw):  # FakeLdd: reports every library as present
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, stdout="\tlibc.so.6 => /lib/libc.so.6\n", stderr="")
+
+    monkeypatch.setattr(subprocess, "run", fake_ldd)
+    assert cmd_open.missing_x11_libraries() == [] and calls
+    calls.clear()
+    assert cmd_open.missing_x11_libraries() == [] and calls == [], "the second start must not run ldd"
+
+
+def test_ldd_check_finds_what_is_missing(monkeypatch, tmp_path):
+    import subprocess
+
+    _x11_env(monkeypatch, tmp_path)
+
+    def fake_ldd(cmd, **kw):  # FakeLdd: whatever this machine has, report one library missing
+        out = "\tlibc.so.6 => /lib/libc.so.6\n\tlibxcb-cursor.so.0 => not found\n"
+        return subprocess.CompletedProcess(cmd, 0, stdout=out, stderr="")
 
     monkeypatch.setattr(subprocess, "run", fake_ldd)
     assert cmd_open.missing_x11_libraries() == ["libxcb-cursor.so.0"]
