@@ -43,3 +43,41 @@ def type_text(qtbot, editor, text: str) -> None:
             qtbot.keyClick(editor.sci, Qt.Key.Key_Return)
         if chunk:
             qtbot.keyClicks(editor.sci, chunk)
+
+
+class PanelHost:
+    """A stand-in for MainWindow with just what a panel uses (app, commands, editors, messages), for
+    testing one panel without the whole window. ``messages`` holds (text, level) pairs."""
+
+    def __init__(self, app):
+        from marie.ui.commands import CommandRegistry
+
+        self.app = app
+        self.commands = CommandRegistry()
+        self.messages: list[tuple[str, str]] = []
+
+    def editors(self):
+        return []
+
+    def current_editor(self):
+        return None
+
+    def show_message(self, text, level="info"):
+        self.messages.append((text, level))
+
+
+def open_panel(qtbot, root: Path, spec):
+    """``spec``'s widget on a PanelHost over a fresh App (Qt dispatcher), shown. Close with ``close_panel``."""
+    from marie.app import App
+    from marie.ui.dispatcher import QtDispatcher
+
+    widget = spec.factory(PanelHost(App(root, QtDispatcher())))
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def close_panel(widget) -> None:
+    """Wait for the panel's background work, then stop its app."""
+    widget.app.tasks.shutdown(wait=True)
+    widget.app.close()

@@ -7,35 +7,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-
-class PanelHost:
-    """The bits of MainWindow the panel uses (app, commands, show_message)."""
-
-    def __init__(self, app):
-        from marie.ui.commands import CommandRegistry
-
-        self.app = app
-        self.commands = CommandRegistry()
-        self.messages: list[tuple[str, str]] = []
-
-    def show_message(self, text, level="info"):
-        self.messages.append((text, level))
+from tests.qt_helpers import close_panel, open_panel
 
 
 @pytest.fixture
 def panel(qtbot, workspace):
-    from marie.app import App
-    from marie.ui.dispatcher import QtDispatcher
     from marie.ui.panels.checkpoints import PANEL
 
-    app = App(workspace, QtDispatcher())
-    host = PanelHost(app)
-    widget = PANEL.factory(host)
-    qtbot.addWidget(widget)
-    widget.show()
+    widget = open_panel(qtbot, workspace, PANEL)
     yield widget
-    app.tasks.shutdown(wait=True)
-    app.close()
+    close_panel(widget)
 
 
 def rows(panel):

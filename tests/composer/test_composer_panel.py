@@ -9,42 +9,16 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.composer.fakes import FakeModel
-
-
-class Host:
-    """The parts of MainWindow the pane uses."""
-
-    def __init__(self, app):
-        from marie.ui.commands import CommandRegistry
-
-        self.app = app
-        self.commands = CommandRegistry()
-        self.messages = []
-
-    def editors(self):
-        return []
-
-    def current_editor(self):
-        return None
-
-    def show_message(self, text, level="info"):
-        self.messages.append(text)
+from tests.qt_helpers import close_panel, open_panel
 
 
 @pytest.fixture
 def pane(qtbot, workspace):
-    from marie.app import App
-    from marie.ui.dispatcher import QtDispatcher
     from marie.ui.panels.composer import PANEL
 
-    app = App(workspace, QtDispatcher())
-    host = Host(app)
-    widget = PANEL.factory(host)
-    qtbot.addWidget(widget)
-    widget.show()
+    widget = open_panel(qtbot, workspace, PANEL)
     yield widget
-    app.tasks.shutdown(wait=True)
-    app.close()
+    close_panel(widget)
 
 
 def sr(path, old, new):
