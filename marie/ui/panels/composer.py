@@ -263,8 +263,17 @@ class ComposerPanel(QWidget):
 
     def _start(self, message: str, job, done) -> None:
         self.status.setText(message)
-        self.task = self.app.tasks.submit(job, name="composer", worker=WORKER, on_done=done, on_error=self._failed)
-        self.task.future.add_done_callback(lambda _f: self.app.dispatcher.post(self._finished))
+
+        def finished_then(result) -> None:
+            # The task is over once its result reaches the GUI thread: clear it first so the
+            # buttons ``done`` enables (Apply, Undo) are live the moment the result shows.
+            self.task = None
+            done(result)
+
+        task = self.app.tasks.submit(job, name="composer", worker=WORKER, on_done=finished_then,
+                                     on_error=self._failed)
+        self.task = task
+        task.future.add_done_callback(lambda _f: self.app.dispatcher.post(self._finished, task))
         self._update_buttons()
 
     def _stream(self, piece: str) -> None:
@@ -275,8 +284,12 @@ class ComposerPanel(QWidget):
         self.answer.moveCursor(self.answer.textCursor().MoveOperation.End)
         self.answer.insertPlainText(piece)
 
-    def _finished(self) -> None:
-        if self.task is not None and self.task.state == "cancelled":
+    def _finished(self, task) -> None:
+        # Only the task still shown may clear the busy state: a later one (Apply clicked the moment
+        # a proposal arrived) must not be forgotten when the earlier task's future completes.
+        if self.task is not task:
+            return
+        if task.state == "cancelled":
             self.status.setText("Cancelled")
         self.task = None
         self._update_buttons()
