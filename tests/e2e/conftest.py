@@ -60,7 +60,7 @@ def shortcut(qtbot, window, key, modifiers) -> None:
     from PySide6.QtWidgets import QApplication
 
     window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=15000)
     focus = QApplication.focusWidget()
     if focus is None or focus.window() is not window:
         editor = window.current_editor()

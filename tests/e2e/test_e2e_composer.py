@@ -33,7 +33,7 @@ def test_composer_reject_one_hunk_apply_rest_then_undo(qtbot, window, repo):
     # Ctrl+Shift+I shows the pane; the user types the instruction and presses Enter
     shortcut(qtbot, window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     pane = window.panels["composer"]
-    qtbot.waitUntil(pane.isVisible, timeout=3000)
+    qtbot.waitUntil(pane.isVisible, timeout=15000)
     pane.instruction.setFocus()
     qtbot.keyClicks(pane.instruction, "bump a and h, rename widget")
     qtbot.keyClick(pane.instruction, Qt.Key.Key_Return)
@@ -53,7 +53,7 @@ def test_composer_reject_one_hunk_apply_rest_then_undo(qtbot, window, repo):
     assert other.read_bytes() == expected_other
     assert util.read_bytes() == expected_util
     # the open (clean) editor shows the new text and stays clean
-    qtbot.waitUntil(lambda: editor.text() == expected_other.decode(), timeout=5000)
+    qtbot.waitUntil(lambda: editor.text() == expected_other.decode(), timeout=15000)
     assert not editor.is_dirty()
 
     # a "before: composer …" checkpoint appears in the Checkpoints panel
@@ -66,5 +66,5 @@ def test_composer_reject_one_hunk_apply_rest_then_undo(qtbot, window, repo):
     qtbot.waitUntil(lambda: "undone" in pane.status.text(), timeout=15000)
     for path, data in before.items():
         assert path.read_bytes() == data, path
-    qtbot.waitUntil(lambda: editor.text() == before[other].decode(), timeout=5000)
+    qtbot.waitUntil(lambda: editor.text() == before[other].decode(), timeout=15000)
     assert not editor.is_dirty()

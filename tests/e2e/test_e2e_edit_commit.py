@@ -45,7 +45,7 @@ def test_quick_open_type_save_stage_commit(qtbot, window, repo):
     type_text(qtbot, editor, "zero\n")
     qtbot.waitUntil(editor.is_dirty)
     shortcut(qtbot, window, Qt.Key.Key_S, CTRL)
-    qtbot.waitUntil(lambda: not editor.is_dirty(), timeout=5000)
+    qtbot.waitUntil(lambda: not editor.is_dirty(), timeout=15000)
     assert (repo / "notes/crlf_notes.txt").read_bytes() == b"zero\r\nalpha\r\nbeta\r\ngamma\r\n"
 
     # Git panel lists it as modified; stage with the row's "+" button; commit

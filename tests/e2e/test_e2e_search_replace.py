@@ -36,12 +36,12 @@ def test_search_replace_checkpoint_restore_and_conflict_bar(qtbot, window, repo)
     # Ctrl+Shift+F focuses the search panel; type the word, Enter
     shortcut(qtbot, window, Qt.Key.Key_F, CTRL_SHIFT)
     search = window.panels["search"]
-    qtbot.waitUntil(search.isVisible, timeout=3000)
+    qtbot.waitUntil(search.isVisible, timeout=15000)
     with qtbot.waitSignal(search.searchFinished, timeout=15000):
         search.query.setFocus()
         qtbot.keyClicks(search.query, "widget")
         qtbot.keyClick(search.query, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: search.files_shown == 2, timeout=5000)
+    qtbot.waitUntil(lambda: search.files_shown == 2, timeout=15000)
     assert search.matches_shown == 2
 
     # replace with a preview, apply
@@ -56,17 +56,17 @@ def test_search_replace_checkpoint_restore_and_conflict_bar(qtbot, window, repo)
     assert app_py.read_bytes() == old_app.replace(b"widget", b"gizmo")
     assert util.read_bytes() == old_util.replace(b"widget", b"gizmo")
     # open clean editors follow the write
-    qtbot.waitUntil(lambda: "gizmo" in util_editor.text() and "gizmo" in app_editor.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "gizmo" in util_editor.text() and "gizmo" in app_editor.text(), timeout=15000)
 
     # the checkpoint exists; restore it from the Checkpoints panel
     panel = window.show_panel("checkpoints")
     select_checkpoint(qtbot, panel, "before: replace")
-    qtbot.waitUntil(panel.restore_all_button.isEnabled, timeout=5000)
+    qtbot.waitUntil(panel.restore_all_button.isEnabled, timeout=15000)
     qtbot.mouseClick(panel.restore_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.status.text().startswith("restored"), timeout=15000)
     assert app_py.read_bytes() == old_app and util.read_bytes() == old_util
-    qtbot.waitUntil(lambda: util_editor.text() == old_util.decode(), timeout=5000)
-    qtbot.waitUntil(lambda: app_editor.text() == old_app.decode(), timeout=5000)
+    qtbot.waitUntil(lambda: util_editor.text() == old_util.decode(), timeout=15000)
+    qtbot.waitUntil(lambda: app_editor.text() == old_app.decode(), timeout=15000)
     assert not util_editor.is_dirty() and not app_editor.is_dirty()
 
     # now an unsaved edit in module_util.py, then "Undo last restore" changes the file on disk again:
@@ -78,9 +78,9 @@ def test_search_replace_checkpoint_restore_and_conflict_bar(qtbot, window, repo)
     mine = util_editor.text()
     qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: b"gizmo" in util.read_bytes(), timeout=15000)
-    qtbot.waitUntil(lambda: window.info_bar(util_editor) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.info_bar(util_editor) is not None, timeout=15000)
     assert set(window.info_bar(util_editor).buttons) >= {"Reload", "Keep mine"}
     assert util_editor.text() == mine and util_editor.is_dirty()
     # the clean one simply reloads
-    qtbot.waitUntil(lambda: "gizmo" in app_editor.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "gizmo" in app_editor.text(), timeout=15000)
     assert not app_editor.is_dirty()

@@ -60,21 +60,21 @@ def test_file_tree_lists_and_follows_the_disk(window, qtbot, workspace: Path) ->
     assert row_names(files) == ["src", "README.md"]            # folders first
     assert row_names(files, "src") == ["main.py", "util.py"]
     (workspace / "src" / "added.py").write_text("x\n")
-    qtbot.waitUntil(lambda: "added.py" in row_names(files, "src"), timeout=5000)
+    qtbot.waitUntil(lambda: "added.py" in row_names(files, "src"), timeout=15000)
 
     files.new_file("src", "fresh.py")
-    qtbot.waitUntil(lambda: "fresh.py" in row_names(files, "src"), timeout=5000)
+    qtbot.waitUntil(lambda: "fresh.py" in row_names(files, "src"), timeout=15000)
     assert (workspace / "src" / "fresh.py").read_bytes() == b""
 
     files.duplicate("src/util.py")
-    qtbot.waitUntil(lambda: "util copy.py" in row_names(files, "src"), timeout=5000)
+    qtbot.waitUntil(lambda: "util copy.py" in row_names(files, "src"), timeout=15000)
     assert (workspace / "src" / "util copy.py").read_text() == (workspace / "src" / "util.py").read_text()
 
     files.rename("src/added.py", "renamed.py")
     qtbot.waitUntil(lambda: "renamed.py" in row_names(files, "src") and "added.py" not in row_names(files, "src"),
-                    timeout=5000)
+                    timeout=15000)
     files.delete("src/renamed.py")
-    qtbot.waitUntil(lambda: "renamed.py" not in row_names(files, "src"), timeout=5000)
+    qtbot.waitUntil(lambda: "renamed.py" not in row_names(files, "src"), timeout=15000)
     assert not (workspace / "src" / "renamed.py").exists()
     # Each of those went through the write path, so each made a checkpoint.
     labels = [c.label for c in window.app.checkpoints.list()]
@@ -89,9 +89,9 @@ def test_file_tree_lists_and_follows_the_disk(window, qtbot, workspace: Path) ->
 def test_quick_open_opens_at_line(window, qtbot, workspace: Path) -> None:
     window.commands.run("go.file")
     dialog = window._marie_quick_open
-    with qtbot.waitSignal(dialog.resultsShown, timeout=5000):
+    with qtbot.waitSignal(dialog.resultsShown, timeout=15000):
         qtbot.keyClicks(dialog.query, "main:5")
-    qtbot.waitUntil(lambda: dialog.list.count() > 0 and "main.py" in dialog.list.item(0).text(), timeout=5000)
+    qtbot.waitUntil(lambda: dialog.list.count() > 0 and "main.py" in dialog.list.item(0).text(), timeout=15000)
     qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
     editor = window.current_editor()
     assert editor is not None and Path(editor.path).name == "main.py"
@@ -103,10 +103,10 @@ def test_symbol_pickers(window, qtbot, workspace: Path) -> None:
     window.open_file(workspace / "src" / "main.py")
     window.commands.run("go.symbol_in_file")
     picker = window._marie_symbol_picker
-    qtbot.waitUntil(lambda: picker.list.count() == 3, timeout=5000)
+    qtbot.waitUntil(lambda: picker.list.count() == 3, timeout=15000)
     assert picker.list.item(1).text().startswith("start  (Engine)")
     qtbot.keyClicks(picker.query, "help")
-    qtbot.waitUntil(lambda: picker.list.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: picker.list.count() == 1, timeout=15000)
     qtbot.keyClick(picker.query, Qt.Key.Key_Return)
     assert window.current_editor().cursor_position()[0] == 5
 
@@ -114,7 +114,7 @@ def test_symbol_pickers(window, qtbot, workspace: Path) -> None:
     ws = window._marie_workspace_symbols
     qtbot.waitUntil(lambda: window.app.index.symbol_index.ready, timeout=10000)
     qtbot.keyClicks(ws.query, "helper_two")
-    qtbot.waitUntil(lambda: ws.list.count() >= 1 and ws.list.item(0).text().startswith("helper_two"), timeout=5000)
+    qtbot.waitUntil(lambda: ws.list.count() >= 1 and ws.list.item(0).text().startswith("helper_two"), timeout=15000)
     qtbot.keyClick(ws.query, Qt.Key.Key_Return)
     assert Path(window.current_editor().path).name == "util.py"
 

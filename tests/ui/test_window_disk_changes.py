@@ -22,7 +22,7 @@ def test_clean_buffer_reloads_by_itself(make_window, workspace, qtbot):
     window = make_window()
     editor = window.open_file(path)
     external_write(path, "new = 2\n")
-    qtbot.waitUntil(lambda: editor.text() == "new = 2\n", timeout=5000)
+    qtbot.waitUntil(lambda: editor.text() == "new = 2\n", timeout=15000)
     assert not editor.is_dirty() and window.info_bar(editor) is None
 
 
@@ -34,7 +34,7 @@ def test_dirty_buffer_gets_a_bar_keep_mine_then_reload(make_window, workspace, q
     type_text(qtbot, editor, "mine = 1\n")
     qtbot.waitUntil(editor.is_dirty)
     external_write(path, "theirs = 2\n")
-    qtbot.waitUntil(lambda: window.info_bar(editor) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.info_bar(editor) is not None, timeout=15000)
     bar = window.info_bar(editor)
     assert set(bar.buttons) == {"Reload", "Keep mine", "Compare"}
     assert editor.text().startswith("mine = 1\n")                  # nothing applied behind the user's back
@@ -51,7 +51,7 @@ def test_dirty_buffer_gets_a_bar_keep_mine_then_reload(make_window, workspace, q
 
     type_text(qtbot, editor, "again\n")
     external_write(path, "theirs = 3\n")
-    qtbot.waitUntil(lambda: window.info_bar(editor) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.info_bar(editor) is not None, timeout=15000)
     window.info_bar(editor).buttons["Reload"].click()
     assert editor.text() == "theirs = 3\n" and not editor.is_dirty()
 
@@ -62,7 +62,7 @@ def test_deleted_file_is_marked(make_window, workspace, qtbot):
     window = make_window()
     editor = window.open_file(path)
     path.unlink()
-    qtbot.waitUntil(lambda: "(deleted)" in window.tabs.tabText(0), timeout=5000)
+    qtbot.waitUntil(lambda: "(deleted)" in window.tabs.tabText(0), timeout=15000)
     assert editor.text() == "bye\n"                                 # the buffer is kept
     assert window.save(editor) and path.read_text() == "bye\n"      # saving recreates the file
     assert "(deleted)" not in window.tabs.tabText(0)
@@ -76,4 +76,4 @@ def test_files_written_event_triggers_a_check(make_window, workspace, qtbot):
     editor = window.open_file(path)
     external_write(path, "b\n")
     window.app.events.emit("files.written", paths=[path], label="test")
-    qtbot.waitUntil(lambda: editor.text() == "b\n", timeout=5000)
+    qtbot.waitUntil(lambda: editor.text() == "b\n", timeout=15000)

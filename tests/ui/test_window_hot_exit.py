@@ -126,7 +126,7 @@ def test_window_close_backs_up_instead_of_asking(make_window, workspace, qtbot, 
     assert restored.text() == "# more\nq = 0\n" and restored.is_dirty()
     assert target.read_text() == "q = 0\n"
     assert again.save(restored)
-    qtbot.waitUntil(lambda: BackupStore(paths.workspace_data_dir(workspace) / "backups").all() == [], timeout=3000)
+    qtbot.waitUntil(lambda: BackupStore(paths.workspace_data_dir(workspace) / "backups").all() == [], timeout=15000)
 
 
 def test_untitled_buffer_is_backed_up_and_restored(make_window, workspace, qtbot):

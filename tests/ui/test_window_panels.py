@@ -59,7 +59,7 @@ def test_full_window_with_every_real_panel_shows_each_dock(make_window, qtbot):
     # the editor keeps most of a 1280 px window
     editor = window.new_file("x = 1\n")
     window.resize(1280, 800)
-    qtbot.waitUntil(lambda: editor.width() > 1280 * 0.45, timeout=3000)
+    qtbot.waitUntil(lambda: editor.width() > 1280 * 0.45, timeout=15000)
 
 
 def test_closing_tells_editors_then_panels_and_stops_their_timers(make_window, qtbot, workspace):
@@ -92,7 +92,7 @@ def test_closing_tells_editors_then_panels_and_stops_their_timers(make_window, q
     window.show()
     window.open_file(workspace / "a.py")
     timer = window.panels["ticker"].timer
-    qtbot.waitUntil(lambda: "tick" in events, timeout=3000)
+    qtbot.waitUntil(lambda: "tick" in events, timeout=15000)
     window.close()
     order = [e for e in events if e != "tick"]
     assert order == ["editorClosed a.py", "closing timer_active=True"]

@@ -48,4 +48,4 @@ def test_session_is_saved_soon_after_tabs_change(make_window, workspace, qtbot):
     window = make_window()
     window.open_file(workspace / "x.py")
     file = session.session_file(window.app.data_dir)
-    qtbot.waitUntil(lambda: file.exists() and "x.py" in file.read_text(), timeout=5000)
+    qtbot.waitUntil(lambda: file.exists() and "x.py" in file.read_text(), timeout=15000)
