@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMenu, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -27,6 +27,8 @@ from marie.ui.commands import Command, CommandRegistry
 from marie.ui.statusbar import StatusBar
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent   # (its type set-up costs ~2 ms at start-up)
+
     from marie.text.backups import Backup
 
 
@@ -318,6 +320,9 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(index, str(editor.path) if editor.path else "Not saved yet")
         editor.dirtyChanged.connect(lambda _d, e=editor: self._refresh_title(e))
         editor.cursorMoved.connect(lambda e=editor: self._cursor_moved(e))
+        if hasattr(editor, "indentationChanged"):
+            # Detection for files over 1 MiB finishes on the load thread, after the tab is shown.
+            editor.indentationChanged.connect(lambda _label, e=editor: self._indentation_changed(e))
         if hasattr(editor, "compareRequested"):   # the editor's own conflict bar asks us for a diff
             editor.compareRequested.connect(lambda disk, e=editor: self.compare_with_disk(e, disk))
         if self.hot_exit is not None:
@@ -365,6 +370,10 @@ class MainWindow(QMainWindow):
         self.status_bar.show_editor(editor)
         self._update_title()
         self._schedule_session_save()
+
+    def _indentation_changed(self, editor: Any) -> None:
+        if editor is self.current_editor():
+            self.status_bar.show_editor(editor)
 
     def _cursor_moved(self, editor: Any) -> None:
         # Coalesced: a keystroke moves the caret several times (and a multi-caret edit once per
@@ -635,6 +644,8 @@ class MainWindow(QMainWindow):
         action = QAction(command.title, self)
         action.setObjectName(f"action.{command.id}")
         if command.shortcut:
+            from PySide6.QtGui import QKeySequence   # after the first paint (menus are built then)
+
             action.setShortcut(QKeySequence(command.shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(lambda _checked=False, c=command: self._run_command(c))

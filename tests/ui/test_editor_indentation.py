@@ -102,3 +102,15 @@ def test_background_load_detects_on_the_worker(qtbot, tmp_path):
     assert signal.args == ["Tab size: 4"] and view.sci.useTabs()
     qtbot.waitUntil(lambda: not view.loading, timeout=30000)
     assert view.detected_indentation.tab_lines > 1000
+
+
+def test_window_status_follows_detection_of_a_file_loaded_in_the_background(qtbot, make_window, workspace):
+    # Over 1 MiB the text (and the guess) arrive from the load thread after the tab is shown: the
+    # status bar must pick the guess up without a tab switch.
+    block = "def f():\n\tif x:\n\t\treturn 1\n\treturn 2\n"
+    (workspace / "big.py").write_text(block * (1_200_000 // len(block) + 1))
+    window = make_window()
+    big = window.open_file(workspace / "big.py")
+    qtbot.waitUntil(lambda: not big.loading, timeout=30000)
+    qtbot.waitUntil(lambda: window.status_bar.indentation.text() == "Tabs: 4", timeout=15000)
+    assert big.sci.useTabs()

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from marie.text.codec import SNIFF_BYTES, BinaryFileError, TextFormat, decode, looks_binary
 from marie.text.document import DiskState, FileTooLargeError, TextFile
+from marie.text.indentation import MAX_CHARS as INDENT_SAMPLE_CHARS, Indentation, detect as detect_indentation
 
 # Below this size the view loads synchronously (it takes a few milliseconds).
 ASYNC_LOAD_BYTES = 1 << 20
@@ -133,15 +134,20 @@ class PiecewiseTextFile(TextFile):
 
 class LoadJob(QObject):
     """Read and decode a file on a Python thread; ``finished(TextFile)`` or ``failed(str)`` arrive on
-    the GUI thread (queued signal delivery)."""
+    the GUI thread (queued signal delivery). With ``detect_indentation`` the worker also guesses the
+    file's indentation (``indentation``, set before ``finished``), which keeps that ~10 ms off
+    the GUI thread."""
 
     finished = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, path: Path, max_bytes: int | None, parent: QObject | None = None) -> None:
+    def __init__(self, path: Path, max_bytes: int | None, parent: QObject | None = None, *,
+                 detect_indentation: bool = False) -> None:
         super().__init__(parent)
         self.path = path
         self.max_bytes = max_bytes
+        self.detect_indentation = detect_indentation
+        self.indentation: Indentation | None = None
         self.thread = threading.Thread(target=self._run, name=f"load {path.name}", daemon=True)
 
     def start(self) -> None:
@@ -151,6 +157,8 @@ class LoadJob(QObject):
         """Worker thread."""
         try:
             tf = load_in_slices(self.path, self.max_bytes)
+            if self.detect_indentation:
+                self.indentation = detect_indentation(tf.head(INDENT_SAMPLE_CHARS))
         except (OSError, ValueError) as exc:
             self.failed.emit(str(exc) if not isinstance(exc, OSError) else f"{self.path.name}: {exc.strerror or exc}")
             return

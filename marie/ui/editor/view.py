@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Signal
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QInputDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 from pyside6_scintilla import Scintilla, ScintillaEdit
 
-from marie.text import editorconfig
+from marie.text import editorconfig, indentation
 from marie.text.codec import BinaryFileError, TextFormat, detect_eol
 from marie.text.document import DiskState, FileTooLargeError, TextFile
 from marie.ui.qt_names import Qt
 from marie.text.languages import language_for, title as language_title
 from marie.ui.editor import lexers, multicursor, style
 from marie.ui.editor.info_bar import InfoBar
+from marie.ui.editor.styling import STYLE_AHEAD_MIN_BYTES, BackgroundStyler
 from marie.ui.editor.large_file import ASYNC_LOAD_BYTES, ChunkFeeder, LoadJob, PiecewiseTextFile, check_head, pieces_of
 
 if TYPE_CHECKING:   # the find bar is imported when first shown (not on the start-up path)
@@ -39,7 +39,7 @@ _DEFAULTS = {"editor.font_family": "monospace", "editor.font_size": 11, "editor.
              "editor.insert_spaces": True, "editor.word_wrap": False, "editor.show_whitespace": False,
              "editor.indent_guides": True, "editor.trim_trailing_whitespace": False,
              "editor.insert_final_newline": False, "editor.large_file_bytes": 50 * 2**20,
-             "editor.max_file_bytes": 2**30}
+             "editor.max_file_bytes": 2**30, "editor.detect_indentation": True}
 _EOL_MODE = {"\r\n": 0, "\r": 1, "\n": 2}  # SC_EOL_CRLF, SC_EOL_CR, SC_EOL_LF
 _MARGIN_LINES, _MARGIN_FOLD = 0, 2
 _SC_UPDATE_CONTENT, _SC_UPDATE_SELECTION = 1, 2
@@ -67,6 +67,15 @@ def _quietly(fn) -> None:
             fn()
     except (ValueError, RuntimeError):
         pass
+
+
+def _project_fixes(settings: Any, key: str) -> bool:
+    """True when the project settings (or the admin policy) set ``key``: a project decision, which
+    wins over detection; a user-level value is only the default for files that show nothing."""
+    try:
+        return settings.layer_of(key) in ("project", "policy")
+    except AttributeError:   # no settings, or a stand-in without layers
+        return False
 
 
 def _setting(settings: Any, key: str) -> Any:
@@ -131,7 +140,8 @@ class _Sci(ScintillaEdit):
 class EditorView(QWidget):
     """One editor. Signals: ``dirtyChanged(bool)``, ``cursorMoved()``, ``textEdited()``,
     ``loaded()`` (a background load finished), ``loadFailed(str)``, ``compareRequested(str)`` (the
-    disk text, for the window's diff view), ``languageChanged(str)``."""
+    disk text, for the window's diff view), ``languageChanged(str)``, ``indentationChanged(str)``
+    (the status-bar label, when indentation detection changed it after a background load)."""
 
     dirtyChanged = Signal(bool)
     cursorMoved = Signal()
@@ -140,6 +150,7 @@ class EditorView(QWidget):
     loadFailed = Signal(str)
     compareRequested = Signal(str)
     languageChanged = Signal(str)
+    indentationChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, settings: Any = None) -> None:
         super().__init__(parent)
@@ -151,6 +162,8 @@ class EditorView(QWidget):
         self.loading = False
         self.deleted_on_disk = False
         self.config = editorconfig.EditorConfig()
+        # what the file's text shows (editor.detect_indentation); None until a file is loaded
+        self.detected_indentation: indentation.Indentation | None = None
         self._spec: lexers.LexerSpec | None = None
         self._dirty = False
         self._suppress = 0          # >0 while we change the text ourselves (load/reload)
@@ -158,6 +171,7 @@ class EditorView(QWidget):
         self._key_actions: dict | None = None
         self._job: LoadJob | None = None
         self._feeder: ChunkFeeder | None = None
+        self._styler: BackgroundStyler | None = None   # styles big files ahead of the view
         self._dark: bool | None = None  # None: follow the application theme
 
         layout = QVBoxLayout(self)
@@ -312,7 +326,19 @@ class EditorView(QWidget):
         self._update_margins()
 
     def _apply_indentation(self) -> None:
-        cfg, sci = self.config, self.sci
+        """Indentation from, lowest first: the editor settings, what the text shows (unless
+        ``editor.detect_indentation`` is off or the project settings fix it), ``.editorconfig``."""
+        cfg, sci, settings = self.config, self.sci, self.settings
+        sci.setTabWidth(_setting(settings, "editor.tab_width"))
+        sci.setUseTabs(not _setting(settings, "editor.insert_spaces"))
+        sci.setIndent(0)
+        found = self.detected_indentation
+        if found is not None and self._detection_applies():
+            if found.use_tabs is not None and not _project_fixes(settings, "editor.insert_spaces"):
+                sci.setUseTabs(found.use_tabs)
+            if found.indent_size and not _project_fixes(settings, "editor.tab_width"):
+                # like VS Code: a spaces file's tab width follows its indent, so stray tabs line up
+                sci.setTabWidth(found.indent_size)
         if cfg.indent_style:
             sci.setUseTabs(cfg.indent_style == "tab")
         if cfg.tab_width:
@@ -320,14 +346,35 @@ class EditorView(QWidget):
         if cfg.indent_size:
             sci.setIndent(cfg.indent_size)
 
+    def _detection_applies(self) -> bool:
+        """Detection is for files whose .editorconfig says nothing about indentation."""
+        cfg = self.config
+        if cfg.indent_style or cfg.indent_size or cfg.tab_width:
+            return False
+        return bool(_setting(self.settings, "editor.detect_indentation"))
+
+    def _detect_indentation(self, tf: TextFile, found: indentation.Indentation | None = None) -> None:
+        """Guess the indentation of a just-loaded file (``found``: already guessed on the load
+        worker) and apply it. GUI thread."""
+        before = self.indentation_label()
+        if found is None and self._detection_applies() and not self.large_file_mode:
+            head = tf.head(indentation.MAX_CHARS) if isinstance(tf, PiecewiseTextFile) else tf.text
+            found = indentation.detect(head)
+        self.detected_indentation = found
+        self._apply_indentation()
+        if self.indentation_label() != before:
+            self.indentationChanged.emit(self.indentation_label())
+
     # ================================================================ loading
     def _start_background_load(self, path: Path, max_bytes: int, large: bool) -> None:
         self.loading = True
         self.sci.setReadOnly(True)
         if large:
             self._enter_large_mode(path.stat().st_size)
-        job = LoadJob(path, max_bytes, self)
-        job.finished.connect(lambda tf: self._install_loaded(tf, large=large, feed=True))
+        detect = not large and self._detection_applies()
+        job = LoadJob(path, max_bytes, self, detect_indentation=detect)
+        job.finished.connect(lambda tf: self._install_loaded(tf, large=large, feed=True,
+                                                             found=job.indentation))
         job.failed.connect(self._on_load_failed)
         self._job = job
         job.start()
@@ -338,13 +385,16 @@ class EditorView(QWidget):
         self.info_bar.show_message("error", f"Could not open: {message}")
         self.loadFailed.emit(message)
 
-    def _install_loaded(self, tf: TextFile, *, large: bool, feed: bool) -> None:
-        """Put a loaded file into Scintilla (directly, or in slices when ``feed``)."""
+    def _install_loaded(self, tf: TextFile, *, large: bool, feed: bool,
+                        found: indentation.Indentation | None = None) -> None:
+        """Put a loaded file into Scintilla (directly, or in slices when ``feed``); ``found`` is
+        the indentation the load worker already guessed."""
         self._job = None
         self.text_file = tf
         self._untitled = False
         if large and not self.large_file_mode:
             self._enter_large_mode(tf.disk.size)
+        self._detect_indentation(tf, found)
         self.sci.setEOLMode(_EOL_MODE[tf.format.eol])
         if not large:
             # set before the text goes in: Scintilla then only styles what becomes visible
@@ -373,6 +423,7 @@ class EditorView(QWidget):
         self.sci.gotoPos(0)
         self._suppress = max(0, self._suppress - 1)
         self._update_margins()
+        self._style_ahead()
         was_loading, self.loading = self.loading, False
         if self._pending_goto:
             line, column = self._pending_goto
@@ -414,6 +465,8 @@ class EditorView(QWidget):
         self.language = language
         self._restyle()
         self._update_margins()
+        if not self.loading:
+            self._style_ahead()
         if changed:
             self.languageChanged.emit(language)
 
@@ -688,6 +741,8 @@ class EditorView(QWidget):
         return multicursor.toggle_comment(self.sci, self.language)
 
     def goto_line_dialog(self) -> None:
+        from PySide6.QtWidgets import QInputDialog   # not needed before the first paint
+
         line, column = self.cursor_position()
         text, ok = QInputDialog.getText(self, "Go to line", f"Line[:column] (1-{self.sci.lineCount()}):",
                                         text=f"{line}")
@@ -726,8 +781,10 @@ class EditorView(QWidget):
         """Re-read editor settings (after "settings.changed")."""
         self.settings = settings
         sci = self.sci
-        sci.setTabWidth(_setting(settings, "editor.tab_width"))
-        sci.setUseTabs(not _setting(settings, "editor.insert_spaces"))
+        if (self.detected_indentation is None and not self._untitled and not self.loading
+                and not self.large_file_mode and self._detection_applies()):
+            # detection was just turned on: guess from the buffer as it is now
+            self.detected_indentation = indentation.detect(self.text()[:indentation.MAX_CHARS])
         sci.setViewWS(1 if _setting(settings, "editor.show_whitespace") else 0)
         if not self.large_file_mode:
             sci.setWrapMode(1 if _setting(settings, "editor.word_wrap") else 0)
@@ -748,6 +805,19 @@ class EditorView(QWidget):
                     _setting(self.settings, "editor.font_size"))
         if self._spec and not self.large_file_mode and self.sci.textLength() < 2**20:
             self.sci.colourise(0, -1)
+
+    def _style_ahead(self) -> None:
+        """Style the rest of the document in the background (see styling.py), so a jump to the
+        end of a big file does not lex all of it inside one paint."""
+        if self._spec is None or self.large_file_mode:
+            if self._styler is not None:
+                self._styler.stop()
+            return
+        if self._styler is None:
+            if self.sci.textLength() < STYLE_AHEAD_MIN_BYTES:
+                return            # styled on demand in a few ms: no timer needed
+            self._styler = BackgroundStyler(self.sci, self)
+        self._styler.start()
 
     def _update_margins(self) -> None:
         sci = self.sci
@@ -772,6 +842,8 @@ class EditorView(QWidget):
             return
         if lines_added:
             self._update_margins()
+        if self._styler is not None:
+            self._styler.kick()
         self.textEdited.emit()
 
     def _on_update_ui(self, updated: int) -> None:
@@ -883,11 +955,15 @@ class EditorView(QWidget):
         if self._feeder is not None:
             self._feeder.cancel()
             self._feeder = None
+        if self._styler is not None:
+            self._styler.stop()
         _quietly(self._unsubscribe_theme)
         self._unsubscribe_theme = None
 
     def shortcut_help(self) -> dict[str, str]:
         """Editor keys, for the command palette and menus."""
+        from PySide6.QtGui import QKeySequence
+
         return {"Add next occurrence": QKeySequence("Ctrl+D").toString(), "Toggle comment": "Ctrl+/",
                 "Find": "Ctrl+F", "Replace": "Ctrl+H", "Go to line": "Ctrl+G", "Zoom in": "Ctrl+=",
                 "Zoom out": "Ctrl+-", "Reset zoom": "Ctrl+0", "Select all occurrences": "Ctrl+Shift+L"}
