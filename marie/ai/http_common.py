@@ -153,4 +153,5 @@ def usage_of(meta: dict, started: float) -> Usage:
     return Usage(prompt_tokens=int(meta.get("prompt_tokens", 0)),
                  completion_tokens=int(meta.get("completion_tokens", 0)),
                  cached_tokens=int(meta.get("cached_tokens", 0)),
+                 cache_write_tokens=int(meta.get("cache_write_tokens", 0)),
                  latency_s=time.perf_counter() - started)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from marie.ai import errors, models
+from marie.ai import errors, models, tools
 from marie.ai.gguf import GGUFError, read_info_cached
 from marie.ai.provider import Provider, Result, Stream, pump
 from marie.ai.types import Capabilities, ChatRequest, Usage
@@ -152,6 +152,7 @@ class LocalProvider(Provider):
         self.loaded_key: tuple | None = None
         self.state = "unloaded"  # unloaded | loading | ready | error
         self.error: str = ""
+        self.last_stats: dict = {}
         self._ids = itertools.count(1)
         self._ctx_cache: dict[str, int] = {}  # model path -> context length (reading a header costs ~0.3 s)
         self._lock = threading.RLock()  # one request (or load) at a time
@@ -300,6 +301,7 @@ class LocalProvider(Provider):
 
     def complete(self, request: ChatRequest, model: str, token: CancelToken | None,
                  on_text: Callable[[str], None] | None) -> Result:
+        tools.check_request(request, "the local model", False)
         with self._lock:
             started = time.perf_counter()
             self.ensure_loaded(model, token)
@@ -309,7 +311,10 @@ class LocalProvider(Provider):
                 messages=[{"role": m.role, "content": m.content} for m in request.messages],
                 max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed,
                 stop=list(request.stop), grammar=request.grammar, json_schema=request.json_schema,
-                repeat_penalty=float(self.config.get("repeat_penalty", 1.1)))
+                repeat_penalty=float(self.config.get("repeat_penalty", 1.1)),
+                flush_ms=float(self.config.get("stream_interval_ms", 50.0)))
+            # The worker's own figures for the last request (seconds, own_s_per_token): benchmarks read them.
+            self.last_stats = {k: v for k, v in meta.items() if k not in ("ev", "id")}
             usage = Usage(prompt_tokens=int(meta.get("prompt_tokens", 0)),
                           completion_tokens=int(meta.get("completion_tokens", 0)),
                           cached_tokens=int(meta.get("cached_tokens", 0)),

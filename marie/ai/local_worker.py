@@ -27,28 +27,41 @@ import time
 import traceback
 from typing import Any
 
-_out = None  # the protocol stream (a dup of the original stdout)
+_out = -1  # the protocol file descriptor (a dup of the original stdout)
 _out_lock = threading.Lock()
 
 
 def send(**event: Any) -> None:
-    line = json.dumps(event, ensure_ascii=False)
+    # One os.write per event: no text-layer buffering to flush (one syscall per streamed piece).
+    data = (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")
     with _out_lock:
-        _out.write(line + "\n")
-        _out.flush()
+        while data:
+            data = data[os.write(_out, data):]
 
 
 # -- chat formatting --------------------------------------------------------------------------
+
+_formatters: dict[tuple[str, str, str], Any] = {}
+
+
+def _formatter(template: str, eos: str, bos: str) -> Any:
+    # Compiling the Jinja template costs milliseconds: once per template, not once per request.
+    key = (template, eos, bos)
+    formatter = _formatters.get(key)
+    if formatter is None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        formatter = _formatters[key] = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+    return formatter
+
 
 def format_prompt(llm: Any, messages: list[dict], arch: str) -> str:
     """Messages -> the model's prompt text (its own Jinja template if it has one, else by family)."""
     template = llm.metadata.get("tokenizer.chat_template") if llm is not None else None
     if template:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
         eos = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() >= 0 else ""
         bos = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() >= 0 else ""
-        formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        formatter = _formatter(template, eos, bos)
         result = formatter(messages=messages)
         prompt = result.prompt
         # The tokenizer adds BOS itself; a template that writes it too would double it.
@@ -219,28 +232,44 @@ class Worker:
         text, sent, generated, finish = "", 0, 0, "length"
         first_token_s = None
         vocab = llm._model.vocab
+        # Time spent in this loop's own work per token (detokenize, stop check, pipe write), outside
+        # llama.cpp: reported so the benchmark can show what the worker adds over raw llama-cpp-python.
+        own_s = send_s = last_flush = 0.0
+        perf = time.perf_counter
+        flush_s = max(0.0, float(msg.get("flush_ms", 0.0))) / 1000
         for token in llm.generate(tokens, temp=temperature, top_k=40 if temperature > 0 else 1,
                                   top_p=0.95, min_p=0.05, repeat_penalty=float(msg.get("repeat_penalty", 1.0)),
                                   grammar=grammar):
+            t0 = perf()
             if rid in self.cancelled:
                 finish = "cancelled"
                 break
             if first_token_s is None:
-                first_token_s = time.perf_counter() - started
+                first_token_s = t0 - started
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 finish = "stop"
                 break
             generated += 1
+            before = len(text)
             text += decoder.decode(llm.detokenize([token], special=False))
-            stop_at = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-            if stop_at >= 0:
-                text, finish = text[:stop_at], "stop"
-                break
+            if stops:
+                # Only the new text (and a stop string's length before it) can complete a stop string.
+                tail = max(0, before - hold)
+                stop_at = min((i for i in (text.find(s, tail) for s in stops) if i >= 0), default=-1)
+                if stop_at >= 0:
+                    text, finish = text[:stop_at], "stop"
+                    break
             # Hold back a tail that could still become a stop string.
             ready = len(text) - hold if stops else len(text)
-            if ready > sent:
+            # The first piece goes out at once (time to first token); later ones at most every
+            # ``flush_s``: each pipe write wakes the IDE's reader, which on a busy machine costs the
+            # generating thread up to a millisecond per write (measured in bench/bench_ai.py).
+            if ready > sent and (not sent or t0 - last_flush >= flush_s):
+                t1 = perf()
                 send(ev="text", id=rid, t=text[sent:ready])
-                sent = ready
+                sent, last_flush = ready, perf()
+                send_s += last_flush - t1
+            own_s += perf() - t0
             if generated >= max_tokens:
                 break
         if finish != "cancelled":
@@ -249,13 +278,15 @@ class Worker:
                 send(ev="text", id=rid, t=text[sent:])
         self.cancelled.discard(rid)
         send(ev="done", id=rid, finish=finish, prompt_tokens=len(tokens), completion_tokens=generated,
-             cached_tokens=cached, ttft_s=first_token_s, seconds=time.perf_counter() - started)
+             cached_tokens=cached, ttft_s=first_token_s, seconds=time.perf_counter() - started,
+             own_s_per_token=own_s / generated if generated else 0.0,
+             send_s_per_token=send_s / generated if generated else 0.0)
 
 
 def main() -> int:
     global _out
     # Keep the protocol on a private copy of stdout; anything printed to fd 1 later goes to stderr.
-    _out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    _out = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     send(ev="hello", pid=os.getpid())

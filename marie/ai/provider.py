@@ -11,11 +11,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from marie.ai.errors import AIError, ServerDown
-from marie.ai.types import Capabilities, ChatRequest, Usage
+from marie.ai.types import Capabilities, ChatRequest, ToolCall, Usage
 from marie.core.tasks import Cancelled, CancelToken
 
 
@@ -28,6 +28,7 @@ class Result:
     model: str
     ttft_s: float | None = None
     finish: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 class Provider:

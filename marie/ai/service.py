@@ -175,7 +175,7 @@ class AIService:
             usage = result.usage
             usage.cost_usd = cost_of(usage, result.model, self.settings.get("ai.prices", {}) or {})
             self.usage.record(task, name, result.model, usage, ttft_s=result.ttft_s)
-            return Completion(result.text, usage, name, result.model, notes)
+            return Completion(result.text, usage, name, result.model, notes, list(result.tool_calls))
         raise last_error or errors.AIError(f"no provider is configured for {task}")
 
     def _record_failure(self, task: str, provider: str, model: str, exc: errors.AIError, seconds: float) -> None:

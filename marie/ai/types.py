@@ -6,11 +6,42 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Tool:
+    """A function the model may call: ``parameters`` is the JSON schema of its arguments (an object)."""
+
+    name: str
+    description: str
+    parameters: dict = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model asked for, the same for every provider: ``arguments`` is the parsed JSON
+    object; ``id`` pairs the call with its result (a ``Message("tool", ..., tool_call_id=id)``)."""
+
+    id: str
+    name: str
+    arguments: dict
+
+
+@dataclass(frozen=True)
 class Message:
-    """One chat turn; ``role`` is "system", "user" or "assistant"."""
+    """One chat turn; ``role`` is "system", "user" or "assistant".
+
+    ``cache`` asks providers with prompt caching (Anthropic) to put a cache breakpoint after this
+    message: send a large stable context as its own message with ``cache=True`` followed by the
+    question in another message of the same role (they are joined into one turn). Without any
+    marked message the provider places breakpoints itself (see ``AnthropicProvider.body``).
+
+    Tool use: an assistant turn that called tools carries them in ``tool_calls``; each result goes
+    back as ``Message("tool", result_text, tool_call_id=call.id)``.
+    """
 
     role: str
     content: str
+    cache: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
 
 
 @dataclass
@@ -19,6 +50,10 @@ class ChatRequest:
 
     ``grammar`` is a llama.cpp GBNF grammar, ``json_schema`` a JSON schema; either constrains the
     output where the provider's capabilities allow it (local llama.cpp supports both).
+
+    ``tools`` are declared per request (providers whose capabilities say ``tools``); ``tool_choice``
+    is None (the model decides), "required" (it must call one), "none", or a tool's name. The calls
+    come back in ``Completion.tool_calls``.
     """
 
     messages: list[Message]
@@ -28,6 +63,8 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     grammar: str | None = None
     json_schema: dict | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_choice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,11 +78,16 @@ class Capabilities:
 
 @dataclass
 class Usage:
+    """Tokens of one request. ``prompt_tokens`` counts every input token, including
+    ``cached_tokens`` (read from the provider's prompt cache, billed cheaper) and
+    ``cache_write_tokens`` (written to it on this request, billed dearer: Anthropic only)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
     latency_s: float = 0.0
     cost_usd: float = 0.0
+    cache_write_tokens: int = 0
 
 
 @dataclass
@@ -55,3 +97,4 @@ class Completion:
     provider: str
     model: str
     notes: list[str] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)

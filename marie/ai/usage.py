@@ -1,7 +1,8 @@
 """Usage accounting: one row per request in SQLite (``paths.data_dir()/usage.sqlite``).
 
 Prices come from the ``ai.prices`` settings table: ``"model" = {prompt = USD per million tokens,
-completion = ..., cached = ...}``. Any thread (each call opens its own connection).
+completion = ..., cache_read = ..., cache_write = ...}`` (``cached`` is the older name of
+``cache_read``). Any thread (each call opens its own connection).
 """
 
 from __future__ import annotations
@@ -18,20 +19,45 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
     ts REAL NOT NULL, task TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,
-    latency_s REAL NOT NULL, ttft_s REAL, cost_usd REAL NOT NULL, ok INTEGER NOT NULL, error TEXT
+    latency_s REAL NOT NULL, ttft_s REAL, cost_usd REAL NOT NULL, ok INTEGER NOT NULL, error TEXT,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0
 )
 """
+_COLUMNS = ("ts", "task", "provider", "model", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s",
+            "ttft_s", "cost_usd", "ok", "error", "cache_write_tokens")
+
+# Default prices of cached input as a share of the prompt price, when the price table gives none:
+# Anthropic bills cache reads at 0.1x and 5-minute cache writes at 1.25x; OpenAI-style providers
+# discount reads by 50-90% depending on the model (0.5x: the smallest discount, so never under-counted).
+READ_FACTOR_CLAUDE = 0.1
+READ_FACTOR_OTHER = 0.5
+WRITE_FACTOR = 1.25
+
+
+def prices_for(model: str, prices: dict) -> dict | None:
+    """{prompt, completion, cache_read, cache_write} in USD per million tokens, or None without a price."""
+    price = prices.get(model) or prices.get(model.split("/")[-1])
+    if not isinstance(price, dict):
+        return None
+    prompt = float(price.get("prompt", 0.0))
+    read_factor = READ_FACTOR_CLAUDE if "claude" in model.lower() else READ_FACTOR_OTHER
+    read = price.get("cache_read", price.get("cached"))
+    write = price.get("cache_write")
+    return {"prompt": prompt, "completion": float(price.get("completion", 0.0)),
+            "cache_read": float(read) if read is not None else prompt * read_factor,
+            "cache_write": float(write) if write is not None else prompt * WRITE_FACTOR}
 
 
 def cost_of(usage: Usage, model: str, prices: dict) -> float:
-    price = prices.get(model) or prices.get(model.split("/")[-1]) or {}
-    if not isinstance(price, dict):
+    """USD for ``usage`` on ``model`` from the ``ai.prices`` table (0 without a price for it)."""
+    price = prices_for(model, prices)
+    if price is None:
         return 0.0
-    cached = min(usage.cached_tokens, usage.prompt_tokens)
-    fresh = usage.prompt_tokens - cached
-    per_cached = float(price.get("cached", price.get("prompt", 0.0)))
-    return (fresh * float(price.get("prompt", 0.0)) + cached * per_cached
-            + usage.completion_tokens * float(price.get("completion", 0.0))) / 1_000_000
+    read = min(usage.cached_tokens, usage.prompt_tokens)
+    write = min(usage.cache_write_tokens, usage.prompt_tokens - read)
+    fresh = usage.prompt_tokens - read - write
+    return (fresh * price["prompt"] + read * price["cache_read"] + write * price["cache_write"]
+            + usage.completion_tokens * price["completion"]) / 1_000_000
 
 
 class UsageStore:
@@ -45,25 +71,31 @@ class UsageStore:
         conn = sqlite3.connect(self.path, timeout=10)
         if not self._ready:
             conn.execute(_SCHEMA)
+            have = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
+            if "cache_write_tokens" not in have:  # a usage file from before cache writes were counted
+                conn.execute("ALTER TABLE requests ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
+            conn.commit()
             self._ready = True
         return conn
 
     def record(self, task: str, provider: str, model: str, usage: Usage, ttft_s: float | None = None,
                ok: bool = True, error: str = "") -> None:
         with self._lock, self._connect() as conn:
-            conn.execute("INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            conn.execute(f"INSERT INTO requests ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})",
                          (time.time(), task, provider, model, usage.prompt_tokens, usage.completion_tokens,
-                          usage.cached_tokens, usage.latency_s, ttft_s, usage.cost_usd, int(ok), error[:300]))
+                          usage.cached_tokens, usage.latency_s, ttft_s, usage.cost_usd, int(ok), error[:300],
+                          usage.cache_write_tokens))
 
     def summary(self, since: float = 0.0) -> list[dict]:
         """Totals per provider and model since ``since`` (a Unix time)."""
         with self._lock, self._connect() as conn:
             rows = conn.execute(
                 "SELECT provider, model, COUNT(*), SUM(ok), SUM(prompt_tokens), SUM(completion_tokens), "
-                "SUM(cached_tokens), AVG(latency_s), AVG(ttft_s), SUM(cost_usd) FROM requests WHERE ts >= ? "
+                "SUM(cached_tokens), AVG(latency_s), AVG(ttft_s), SUM(cost_usd), SUM(cache_write_tokens) "
+                "FROM requests WHERE ts >= ? "
                 "GROUP BY provider, model ORDER BY provider, model", (since,)).fetchall()
         keys = ("provider", "model", "requests", "ok", "prompt_tokens", "completion_tokens", "cached_tokens",
-                "avg_latency_s", "avg_ttft_s", "cost_usd")
+                "avg_latency_s", "avg_ttft_s", "cost_usd", "cache_write_tokens")
         return [dict(zip(keys, row)) for row in rows]
 
     def recent(self, limit: int = 20) -> list[dict]:
@@ -76,13 +108,15 @@ class UsageStore:
 def format_report(rows: list[dict]) -> str:
     if not rows:
         return "No AI requests recorded yet."
-    header = f"{'provider':<12} {'model':<28} {'reqs':>5} {'failed':>6} {'prompt':>9} {'cached':>8} {'output':>8} {'avg s':>6} {'cost $':>9}"
+    header = (f"{'provider':<12} {'model':<28} {'reqs':>5} {'failed':>6} {'prompt':>9} {'cached':>8} {'cache w':>8} "
+              f"{'output':>8} {'avg s':>6} {'cost $':>9}")
     lines = [header, "-" * len(header)]
     total = 0.0
     for r in rows:
         total += r["cost_usd"] or 0.0
         lines.append(f"{r['provider']:<12} {r['model'][:28]:<28} {r['requests']:>5} {r['requests'] - (r['ok'] or 0):>6} "
-                     f"{r['prompt_tokens'] or 0:>9} {r['cached_tokens'] or 0:>8} {r['completion_tokens'] or 0:>8} "
+                     f"{r['prompt_tokens'] or 0:>9} {r['cached_tokens'] or 0:>8} {r.get('cache_write_tokens') or 0:>8} "
+                     f"{r['completion_tokens'] or 0:>8} "
                      f"{(r['avg_latency_s'] or 0):>6.2f} {(r['cost_usd'] or 0):>9.4f}")
     lines.append(f"total cost: ${total:.4f}")
     return "\n".join(lines)

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     if args.stats:
         u = completion.usage
-        print(f"marie: {completion.provider}:{completion.model} prompt={u.prompt_tokens} cached={u.cached_tokens} "
+        writes = f" cache_write={u.cache_write_tokens}" if u.cache_write_tokens else ""
+        print(f"marie: {completion.provider}:{completion.model} prompt={u.prompt_tokens} cached={u.cached_tokens}{writes} "
               f"output={u.completion_tokens} {u.latency_s:.2f}s ${u.cost_usd:.4f}", file=sys.stderr)
     return 0

@@ -73,3 +73,29 @@ def test_usage_costs_from_price_table(tmp_path):
     rows = store.summary()
     assert rows[0]["requests"] == 2 and rows[0]["ok"] == 1 and rows[0]["cost_usd"] == 3.15
     assert "total cost: $3.1500" in format_report(rows)
+
+
+def test_usage_file_from_before_cache_writes_gets_the_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:  # the schema the first release wrote
+        conn.execute("CREATE TABLE requests (ts REAL NOT NULL, task TEXT NOT NULL, provider TEXT NOT NULL, "
+                     "model TEXT NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, "
+                     "cached_tokens INTEGER NOT NULL, latency_s REAL NOT NULL, ttft_s REAL, cost_usd REAL NOT NULL, "
+                     "ok INTEGER NOT NULL, error TEXT)")
+        conn.execute("INSERT INTO requests VALUES (1, 'chat', 'local', 'm', 10, 2, 0, 0.1, NULL, 0, 1, '')")
+    store = UsageStore(path)
+    store.record("chat", "anthropic", "claude-x", Usage(prompt_tokens=300, cached_tokens=100, cache_write_tokens=150))
+    rows = {r["provider"]: r for r in store.summary()}
+    assert rows["local"]["cache_write_tokens"] == 0 and rows["local"]["prompt_tokens"] == 10
+    assert rows["anthropic"]["cache_write_tokens"] == 150 and rows["anthropic"]["cached_tokens"] == 100
+
+
+def test_cache_prices_default_to_shares_of_the_prompt_price():
+    usage = Usage(prompt_tokens=1_000_000, cached_tokens=600_000, cache_write_tokens=300_000)
+    # Claude: reads 0.1x, writes 1.25x; others: reads 0.5x (writes only happen on Anthropic).
+    assert abs(cost_of(usage, "claude-x", {"claude-x": {"prompt": 1.0}}) - (0.1 + 0.06 + 0.375)) < 1e-9
+    assert abs(cost_of(usage, "gpt-x", {"gpt-x": {"prompt": 1.0}}) - (0.1 + 0.3 + 0.375)) < 1e-9
+    explicit = {"gpt-x": {"prompt": 1.0, "cache_read": 0.2, "cache_write": 2.0}}
+    assert abs(cost_of(usage, "gpt-x", explicit) - (0.1 + 0.12 + 0.6)) < 1e-9

@@ -181,3 +181,18 @@ def test_model_manager_add_info_remove(tmp_path, gemma_path):
         models.remove_model("gemma3-270m")
     with pytest.raises(errors.ModelMissing):
         models.remove_model("nope")
+
+
+def test_streamed_pieces_are_coalesced_after_the_first(gemma_path):
+    # The first piece leaves the worker at once; later ones at most every stream_interval_ms (here
+    # longer than the whole answer, so the rest arrives as one piece at the end).
+    provider = LocalProvider({"n_ctx": 512, "threads": 1, "stream_interval_ms": 60_000.0})
+    pieces: list[str] = []
+    try:
+        done = provider.complete(ask("Count.", max_tokens=40, grammar='root ::= "one two three four"'),
+                                 "", None, pieces.append)
+    finally:
+        provider.close()
+    assert done.text == "one two three four" and done.usage.completion_tokens >= 4
+    assert len(pieces) == 2 and "".join(pieces) == done.text
+    assert provider.last_stats["own_s_per_token"] >= provider.last_stats["send_s_per_token"] > 0

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from marie.ai import errors
-from marie.ai.types import ChatRequest, Message
+from marie.ai.types import ChatRequest, Message, Tool, ToolCall
 from marie.core.tasks import Cancelled, CancelToken
 from tests.ai.helpers import make_ai_app
 
@@ -105,3 +105,78 @@ def test_unknown_route_errors_and_cancel(oai_app):
         oai_app.ai.route("nope")
     with pytest.raises(errors.ServerDown):
         oai_app.ai.provider("openai").complete(req("x"), "m", None, None)
+
+
+def test_usage_parser_reads_cached_prompt_tokens():
+    # llama_cpp.server does not report prompt_tokens_details, so the parser is checked on the
+    # documented OpenAI/vLLM shape alone.
+    from marie.ai.openai_compat import usage_meta
+
+    assert usage_meta({"prompt_tokens": 2006, "completion_tokens": 300,
+                       "prompt_tokens_details": {"cached_tokens": 1920, "audio_tokens": 0}}) == {
+        "prompt_tokens": 2006, "completion_tokens": 300, "cached_tokens": 1920}
+    assert usage_meta({"prompt_tokens": 12, "completion_tokens": 3}) == {
+        "prompt_tokens": 12, "completion_tokens": 3, "cached_tokens": 0}
+    assert usage_meta({"prompt_tokens": 12, "completion_tokens": None, "prompt_tokens_details": None}) == {
+        "prompt_tokens": 12, "completion_tokens": 0, "cached_tokens": 0}
+
+
+def test_tool_calls_are_gathered_from_streamed_chunks():
+    # The documented chat-completions stream of two parallel tool calls: id and name in the first
+    # piece of each, the arguments JSON split across later pieces.
+    from marie.ai.openai_compat import StreamParser
+    from marie.ai.provider import Stream
+
+    def chunk(delta=None, finish=None, usage=None):
+        out = {"choices": [{"index": 0, "delta": delta or {}, "finish_reason": finish}]}
+        if usage:
+            out = {"choices": [], "usage": usage}
+        return json.dumps(out)
+
+    def call(index, piece, id=None, name=None):
+        c = {"index": index, "function": {"arguments": piece}}
+        if id:
+            c.update(id=id, type="function")
+            c["function"]["name"] = name
+        return {"tool_calls": [c]}
+
+    parser = StreamParser("The test server", "test", None)
+    stream = Stream()
+    events = [chunk({"role": "assistant", "content": "Checking."}),
+              chunk(call(0, "", "call_a", "read_file")), chunk(call(0, '{"path": "a')), chunk(call(0, '.py"}')),
+              chunk(call(1, '{"pattern"', "call_b", "search")), chunk(call(1, ': "def "}')),
+              chunk(finish="tool_calls"), chunk(usage={"prompt_tokens": 50, "completion_tokens": 20}), "[DONE]"]
+    assert [parser.handle(stream, "", e) for e in events] == [False] * 8 + [True]
+    items = []
+    while not stream.items.empty():
+        items.append(stream.items.get())
+    assert ("text", "Checking.") in items and ("meta", {"finish": "tool_calls"}) in items
+    assert parser.tool_calls.calls() == [ToolCall("call_a", "read_file", {"path": "a.py"}),
+                                         ToolCall("call_b", "search", {"pattern": "def "})]
+
+
+def test_tool_declarations_and_results_in_the_request_body():
+    from marie.ai.local import LocalProvider
+    from marie.ai.openai_compat import OpenAIProvider
+
+    tool = Tool("search", "Search the workspace.", {"type": "object", "properties": {"pattern": {"type": "string"}}})
+    call = ToolCall("call_b", "search", {"pattern": "def "})
+    request = ChatRequest([Message("user", "find defs"), Message("assistant", "", tool_calls=(call,)),
+                           Message("tool", "a.py:1", tool_call_id="call_b")], tools=(tool,), tool_choice="search")
+    body = OpenAIProvider("server", {"base_url": "http://127.0.0.1:1/v1"}).body(request, "m")
+    assert body["tools"] == [{"type": "function", "function": {"name": "search", "description": "Search the workspace.",
+                                                               "parameters": tool.parameters}}]
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "search"}}
+    assert body["messages"][1] == {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_b", "type": "function", "function": {"name": "search", "arguments": '{"pattern": "def "}'}}]}
+    assert body["messages"][2] == {"role": "tool", "tool_call_id": "call_b", "content": "a.py:1"}
+    # The local provider declares no tool support and says so before loading anything.
+    with pytest.raises(errors.AIError, match="does not take tool declarations"):
+        LocalProvider({}).complete(request, "", None, None)
+    from marie.ai.tools import ToolCallCollector
+
+    bad = ToolCallCollector("The test server", "test")
+    bad.start(0, "x", "search")
+    bad.add(0, '["not", "an object"]')
+    with pytest.raises(errors.BadResponse, match="not a JSON object"):
+        bad.calls()
