@@ -1,7 +1,9 @@
 """Which paths the index skips: nested ``.gitignore`` and ``.ignore`` files, ``.git/info/exclude``,
 and the user's ``files.exclude`` list, with git's semantics (negation, anchoring, folder-only rules,
 deeper files overriding shallower ones). Works the same whether or not the folder is a git repository
-(like ``rg --no-require-git``); ``.git`` itself is always skipped.
+(like ``rg --no-require-git``); ``.git`` itself is always skipped. When the opened folder is a
+subfolder of a git repository, the ignore files from the repository's work tree down to it (and its
+``info/exclude``) apply too, as git applies them.
 
 Rules of one folder are parsed once and cached; ``invalidate(folder)`` drops them when an ignore file
 changes (the watcher calls it). Any thread may call the methods (the cache is guarded by a lock).
@@ -47,6 +49,28 @@ class Rules:
         return self.spec.check_file(sub).include
 
 
+class PrefixedRules:
+    """The rules of a folder ABOVE the opened one: a path inside the opened folder is matched as
+    git sees it from that folder (``prefix`` + path), so anchored and nested patterns apply."""
+
+    __slots__ = ("rules", "prefix")
+
+    def __init__(self, rules: Rules, prefix: str) -> None:
+        self.rules, self.prefix = rules, prefix
+
+    def decide(self, sub: str) -> bool | None:
+        return self.rules.decide(self.prefix + sub)
+
+
+def enclosing_repository(root: Path) -> Path | None:
+    """The work tree of the git repository that contains ``root`` when ``root`` is a subfolder of
+    it (not the work tree itself); None otherwise. A ``.git`` file (worktree, submodule) counts."""
+    for folder in root.parents:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
 def _read_lines(path: Path) -> list[str]:
     try:
         data = path.read_bytes()
@@ -78,6 +102,56 @@ class IgnoreMatcher:
         self._specs: dict[str, Rules | None] = {}
         self._dir_cache: dict[str, bool] = {}
         self._lock = threading.Lock()
+        self.repository: Path | None = None
+        self.above: tuple = self._load_above()
+
+    # -- rules above the root ----------------------------------------------------------------------
+    def _load_above(self) -> tuple:
+        """The chain of rules from the folders between the enclosing repository's work tree and the
+        opened folder, deepest first, then the repository's ``info/exclude`` (git's order).
+
+        Only inside a repository (git reads no ignore file above its work tree) and only when those
+        rules do not ignore the opened folder itself: a user who opens an ignored folder (say
+        ``build/``) on purpose sees its files, not an empty tree.
+        """
+        try:
+            root = self.root.resolve()
+        except OSError:
+            return ()
+        if (root / ".git").exists():
+            return ()
+        repo = enclosing_repository(root)
+        if repo is None:
+            return ()
+        parts = root.relative_to(repo).parts
+        found: list[tuple[int, Rules]] = []           # (depth of the folder, its rules), deepest first
+        for depth in range(len(parts) - 1, -1, -1):  # the opened folder's parent first
+            lines = [line for name in IGNORE_FILES for line in _read_lines(repo.joinpath(*parts[:depth], name))]
+            lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+            if lines:
+                found.append((depth, Rules(lines)))
+        exclude = [line for line in _read_lines(repo / ".git" / "info" / "exclude")
+                   if line.strip() and not line.lstrip().startswith("#")]
+        if exclude:
+            found.append((0, Rules(exclude)))         # lowest priority, relative to the work tree
+        # The opened folder and every folder between it and the work tree must not be ignored.
+        for depth in range(1, len(parts) + 1):
+            for base, rules in found:
+                if base >= depth:
+                    continue
+                decision = rules.decide("/".join(parts[base:depth]) + "/")
+                if decision is not None:
+                    if decision:
+                        return ()
+                    break
+        chain = [(0, PrefixedRules(rules, "/".join(parts[base:]) + "/")) for base, rules in found]
+        self.repository = repo
+        return tuple(chain)
+
+    @property
+    def reads_parent_rules(self) -> bool:
+        """Whether ignore files above the root apply (rg then must not get ``--no-ignore-parent``)."""
+        return bool(self.above)
 
     # -- rules per folder ------------------------------------------------------------------------
     def _load(self, folder: str) -> Rules | None:
@@ -109,6 +183,7 @@ class IgnoreMatcher:
         with self._lock:
             if folder is None:
                 self._specs.clear()
+                self.above = self._load_above()
             else:
                 self._specs.pop(folder, None)
             self._dir_cache.clear()
@@ -126,6 +201,8 @@ class IgnoreMatcher:
         that exist (most folders have none).
         """
         spec = self.spec(folder, has_files)
+        if not folder:
+            parent_chain = parent_chain + self.above   # the root's chain ends with the rules above it
         if spec is None:
             return parent_chain
         return ((len(folder) + 1 if folder else 0, spec),) + parent_chain

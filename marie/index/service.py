@@ -27,7 +27,7 @@ from marie.index.ignore import IgnoreMatcher, matcher_for
 from marie.index.quick_open import FileMatch, QuickOpen
 from marie.index.scan import Unreadable, entry_for, walk
 from marie.index.rgscan import list_files
-from marie.index.snapshot import Change, Entry, LazyEntries, Snapshot
+from marie.index.snapshot import Change, Entry, LazyEntries, Snapshot, link_moves
 from marie.index.watcher import Batch, Watcher
 
 log = logging.getLogger(__name__)
@@ -109,20 +109,26 @@ class IndexService:
         return new
 
     def _publish_listing(self, ctx) -> Snapshot | None:
-        """Install and announce the ``rg --files`` listing (None when rg cannot run). Worker thread."""
+        """Install and announce the ``rg --files`` listing (None when rg cannot run). Worker thread.
+
+        Published as soon as rg's output is split into paths; the folders those paths imply are
+        derived right after (still on this worker, before the walker starts), so a view that asks
+        early waits for them at most that long and later readers find them ready."""
         started = time.perf_counter()
         with gcpause.paused():
-            kinds = list_files(self._root_text, self.matcher, ctx)
-            if kinds is None:
+            files = list_files(self._root_text, self.matcher, ctx)
+            if files is None:
                 return None
             with self._lock:
                 if self._snapshot.entries:
                     return None      # something newer got in first
-                listing = Snapshot(LazyEntries(kinds), self._snapshot.generation + 1, (), False)
+                listing = Snapshot(LazyEntries(files=files), self._snapshot.generation + 1, (), False)
                 self._snapshot = listing
         self.listing_s = time.perf_counter() - started
         # Views re-read the snapshot; the per-path "added" list follows with the complete scan.
         self._announce(listing, [])
+        with gcpause.paused():
+            listing.entries.kinds      # noqa: B018 - derive the folders now, off any view's thread
         return listing
 
     def start(self) -> Task:
@@ -227,6 +233,8 @@ class IndexService:
             # Re-read: a rescan may have installed a newer snapshot meanwhile.
             new, changes = self._snapshot.apply(upserts, removals)
             self._snapshot = new
+        # Renames the kernel reported as such reach readers as linked removed/added pairs.
+        changes = link_moves(changes, getattr(batch, "moves", ()))
         if self.watcher:
             gone = [c.path for c in changes if c.kind == "removed" and snap.get(c.path) and snap.get(c.path).kind == "dir"]
             # Add first: a folder moved inside the tree keeps its inode, so the kernel hands back its

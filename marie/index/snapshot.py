@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import heapq
 import os
+import threading
+from itertools import repeat
+from operator import itemgetter
 from collections import abc
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Mapping
@@ -43,10 +46,57 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change between two snapshots: kind is "added" | "removed" | "modified"."""
+    """One change between two snapshots: kind is "added" | "removed" | "modified".
+
+    A rename seen by the watcher keeps one "removed" and one "added" per path (what every reader
+    of ``index.changed`` handles) and links them: the removal's ``moved_to`` is the new path, the
+    addition's ``moved_from`` the old one (for the renamed folder and for each path inside it)."""
 
     kind: str
     path: str
+    moved_from: str | None = None
+    moved_to: str | None = None
+
+
+def renames(changes: Iterable[Change]) -> list[tuple[str, str]]:
+    """The ``(old, new)`` renames among ``changes``, outermost first (a renamed folder comes
+    before the paths inside it)."""
+    return sorted(((c.moved_from, c.path) for c in changes if c.kind == "added" and c.moved_from),
+                  key=lambda pair: (pair[1].count("/"), pair[1]))
+
+
+def link_moves(changes: list[Change], moves: Iterable[tuple[str, str]]) -> list[Change]:
+    """``changes`` with each removal/addition pair that a move explains linked (``moved_to`` /
+    ``moved_from``). Only pairs present on both sides are linked; the rest stay plain."""
+    moves = list(moves)
+    if not moves:
+        return changes
+    added = {c.path for c in changes if c.kind == "added"}
+    moved = dict(moves)
+    target: dict[str, str] = {}
+    for change in changes:
+        if change.kind != "removed":
+            continue
+        # The innermost moved folder holding this path (the path itself when it was moved).
+        head, tail = change.path, ""
+        while head and head not in moved:
+            head, _, name = head.rpartition("/")
+            tail = "/" + name + tail
+        if head:
+            counterpart = moved[head] + tail
+            if counterpart in added:
+                target[change.path] = counterpart
+    if not target:
+        return changes
+    source = {new: old for old, new in target.items()}
+    out = []
+    for change in changes:
+        if change.kind == "removed" and change.path in target:
+            change = Change("removed", change.path, moved_to=target[change.path])
+        elif change.kind == "added" and change.path in source:
+            change = Change("added", change.path, moved_from=source[change.path])
+        out.append(change)
+    return out
 
 
 def display_path(path: str) -> str:
@@ -80,17 +130,60 @@ def sorted_in_runs(items: list[str]) -> tuple[str, ...]:
     return tuple(heapq.merge(*runs))
 
 
-class LazyEntries(abc.Mapping):
-    """A read-only ``{path: Entry}`` over ``{path: kind}`` (size and mtime unknown, 0).
+def folders_of(files: Iterable[str]) -> set[str]:
+    """Every folder above the given file paths (the root "" excluded).
 
-    The paths-first listing (``rgscan``) uses it: 100k ``Entry`` objects would take longer to build
-    than ripgrep takes to walk the tree, so each is made when asked for. Any thread may read it.
+    One pass over the distinct parents, not the files: 100k paths share about 11k folders, and
+    the parents are found with C-level ``map``s."""
+    parents = set(map(itemgetter(0), map(str.rpartition, files, repeat("/"))))
+    parents.discard("")
+    folders: set[str] = set()
+    for folder in parents:
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
+def kinds_of(files: Iterable[str]) -> dict[str, str]:
+    """``{path: "file" | "dir"}`` for the listed files and the folders above them."""
+    files = list(files)
+    kinds = dict.fromkeys(files, "file")
+    kinds.update(dict.fromkeys(folders_of(files), "dir"))
+    return kinds
+
+
+class LazyEntries(abc.Mapping):
+    """A read-only ``{path: Entry}`` over the paths-first listing (size and mtime unknown, 0).
+
+    Built from rg's file list alone so it can be published the moment rg is done: 100k ``Entry``
+    objects would take longer to build than ripgrep takes to walk the tree, so each is made when
+    asked for, and the ``{path: kind}`` map with the folders the paths imply is derived once, on
+    first need (the scan worker asks for it right after publishing). Any thread may read it.
     """
 
-    __slots__ = ("kinds",)
+    __slots__ = ("_files", "_kinds", "_lock")
 
-    def __init__(self, kinds: dict[str, str]) -> None:
-        self.kinds = kinds
+    def __init__(self, kinds: dict[str, str] | None = None, files: list[str] | None = None) -> None:
+        self._kinds = kinds
+        self._files = files if kinds is None else None
+        self._lock = threading.Lock()
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        kinds = self._kinds
+        if kinds is None:
+            with self._lock:          # one thread derives it; any other asking waits for it
+                if self._kinds is None:
+                    self._kinds = kinds_of(self._files or ())
+                kinds = self._kinds
+        return kinds
+
+    def file_paths(self) -> list[str]:
+        """The listed files (no folders), without deriving the kind map."""
+        if self._files is not None:
+            return self._files
+        return [p for p, k in self.kinds.items() if k != "dir"]
 
     def __getitem__(self, path: str) -> Entry:
         return Entry(path, self.kinds[path])
@@ -139,7 +232,7 @@ class Snapshot:
         """Sorted paths of regular files and symlinks (what quick open lists). Computed once."""
         if self._files is None:
             if isinstance(self.entries, LazyEntries):
-                files = sorted_in_runs([p for p, k in self.entries.kinds.items() if k != "dir"])
+                files = sorted_in_runs(list(self.entries.file_paths()))
             else:
                 files = sorted_in_runs([p for p, e in self.entries.items() if e.kind != "dir"])
             object.__setattr__(self, "_files", files)

@@ -27,7 +27,16 @@ from typing import Callable, Iterable
 
 log = logging.getLogger(__name__)
 
-Batch = dict[str, bool]  # rel path -> "rescan below it" (a folder that appeared or moved in)
+class Batch(dict):
+    """rel path -> "rescan below it" (a folder that appeared or moved in); ``moves`` lists the
+    renames inside the tree the kernel reported as one (``(old, new)`` from paired
+    IN_MOVED_FROM/IN_MOVED_TO events with the same cookie), so the index can announce them as moves."""
+
+    moves: list[tuple[str, str]]
+
+    def __init__(self, *args, moves=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.moves = list(moves)
 
 
 class Watcher:
@@ -39,7 +48,9 @@ class Watcher:
         self.on_batch = on_batch
         self.on_trouble = on_trouble
         self.debounce_s = debounce_s
-        self._pending: Batch = {}
+        self._pending: dict[str, bool] = {}
+        self._moved_from: dict[int, str] = {}     # inotify cookie -> old path, awaiting its MOVED_TO
+        self._moves: list[tuple[str, str]] = []
         self._cond = threading.Condition()
         self._closed = False
         self._paused = 0
@@ -144,6 +155,14 @@ class Watcher:
         name = os.fsdecode(event.name)
         rel = f"{folder}/{name}" if folder else name
         subtree = bool(event.is_directory and (event.is_create or event.is_moved_to))
+        if event.is_moved_from or event.is_moved_to:
+            with self._cond:
+                if event.is_moved_from:
+                    self._moved_from[event.cookie] = rel
+                else:
+                    old = self._moved_from.pop(event.cookie, None)
+                    if old is not None:
+                        self._moves.append((old, rel))
         self.push({rel: subtree})
 
     def on_watch_deleted(self, wd) -> None:
@@ -204,7 +223,9 @@ class Watcher:
                     return
                 if self._paused:
                     continue
-                batch, self._pending = self._pending, {}
+                batch = Batch(self._pending, moves=self._moves)
+                # A MOVED_FROM still unpaired here went out of the tree: a plain removal.
+                self._pending, self._moves, self._moved_from = {}, [], {}
                 overflowed, self._overflowed = self._overflowed, False
                 self.busy = True
             try:

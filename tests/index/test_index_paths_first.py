@@ -12,7 +12,7 @@ from marie.index.ignore import IgnoreMatcher
 from marie.index.rgscan import list_files
 from marie.index.scan import walk
 from marie.index.search import SearchOptions
-from marie.index.snapshot import Snapshot, sorted_in_runs
+from marie.index.snapshot import Snapshot, kinds_of, sorted_in_runs
 
 
 def write(root: Path, rel: str, data: str = "x\n") -> Path:
@@ -46,8 +46,9 @@ def walker_view(root: Path, excludes) -> tuple[set[str], set[str]]:
 def test_rg_listing_matches_the_walker_on_a_tricky_tree(workspace: Path) -> None:
     tricky_tree(workspace)
     excludes = ["node_modules", "*.bin"]
-    kinds = list_files(os.fspath(workspace), IgnoreMatcher(workspace, excludes))
-    assert kinds is not None
+    files_listed = list_files(os.fspath(workspace), IgnoreMatcher(workspace, excludes))
+    assert files_listed is not None
+    kinds = kinds_of(files_listed)
     files, dirs = walker_view(workspace, excludes)
     assert {p for p, k in kinds.items() if k == "file"} == files
     assert "odd-\udcff.txt" in files                    # non-UTF-8 name, surrogateescape like scandir
@@ -80,7 +81,7 @@ def test_property_rg_listing_equals_walker(tmp_path_factory, seed: int) -> None:
             (root / folder / ".gitignore").write_text(
                 "\n".join(rng.sample(rules, rng.randint(1, 4))) + "\n")
     excludes = rng.choice([[], ["lib"], ["*.txt"]])
-    kinds = list_files(os.fspath(root), IgnoreMatcher(root, excludes))
+    kinds = kinds_of(list_files(os.fspath(root), IgnoreMatcher(root, excludes)))
     files, dirs = walker_view(root, excludes)
     assert {p for p, k in kinds.items() if k == "file"} == files
     assert {p for p, k in kinds.items() if k == "dir"} <= dirs

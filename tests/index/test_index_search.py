@@ -104,3 +104,36 @@ def test_replace_skips_files_changed_since_preview_and_regex_groups(app, workspa
     assert result.files == ["a.py"] and "changed since the preview" in result.skipped["b.py"]
     assert (workspace / "a.py").read_text() == "fetch_user(1)\n"
     assert (workspace / "b.py").read_text() == "get_item(3)\n"
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_plain_output_parse_equals_rg_json_for_counts_columns_and_spans(app, workspace: Path, monkeypatch, chunk) -> None:
+    """The literal fast path (rg's plain output, counts from string methods, spans on demand)
+    gives what rg's own JSON gives, whatever the case folding, line endings or read size."""
+    import re as _re
+
+    from marie.index import search as search_module
+
+    monkeypatch.setattr(search_module, "_READ_CHUNK", chunk)       # lines split across reads
+    (workspace / "a.txt").write_bytes("Kelvin \u212aey key KEY\r\nkeykey x\r\nnone\r\n".encode())
+    (workspace / "b.txt").write_bytes("\u017fkey é KEY ſ\nkey_word key-word\n".encode())
+    (workspace / "c.bin.txt").write_bytes(b"key \xff\xfe bytes key\n")
+    for options in (SearchOptions(), SearchOptions(case_sensitive=True), SearchOptions(whole_word=True)):
+        plain, via_json = [], []
+        s1 = app.index.search("key", options, plain.append)
+        s2 = app.index.search(_re.escape("key"), SearchOptions(regex=True, case_sensitive=options.case_sensitive,
+                                                               whole_word=options.whole_word), via_json.append)
+
+        def rows(found):
+            merged: dict[str, list] = {}
+            for f in found:
+                merged.setdefault(f.path, []).extend((m.line, m.column, m.text, m.spans) for m in f.matches)
+            return merged
+
+        assert rows(plain) == rows(via_json), options
+        assert s1.matches == s2.matches and s1.files == s2.files, options
+    found = []
+    app.index.search("kEy", SearchOptions(), found.append)
+    line = next(f for f in found if f.path == "a.txt").matches[0]
+    assert (line.line, line.column, line.text) == (1, 8, "Kelvin \u212aey key KEY")
+    assert line.spans == ((7, 10), (11, 14), (15, 18))       # worked out on first use

@@ -178,3 +178,42 @@ def test_rescan_diff_reports_a_chmod(app, workspace: Path) -> None:
     snap = app.index.scan()
     assert snap.get("tool.py").mode == 0o700
     assert seen[-1] == [("modified", "tool.py")]
+
+
+def test_external_folder_rename_reaches_index_changed_as_a_rename(app, workspace: Path) -> None:
+    from marie.index.snapshot import renames
+
+    (workspace / "pkg" / "deep").mkdir(parents=True)
+    (workspace / "pkg" / "a.py").write_text("a\n")
+    (workspace / "pkg" / "deep" / "b.py").write_text("b\n")
+    os.symlink("a.py", workspace / "pkg" / "link.py")
+    (workspace / "other").mkdir()
+    (workspace / "solo.txt").write_text("s\n")
+    index = started(app)
+    assert index.snapshot().get("pkg/link.py").kind == "symlink"
+    seen: list = []
+    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: seen.extend(changes))
+
+    os.rename(workspace / "pkg", workspace / "lib")                 # outside the IDE
+    assert wait_for(lambda: "lib/deep/b.py" in index.snapshot() and "pkg" not in index.snapshot())
+    assert wait_for(lambda: ("pkg", "lib") in renames(seen))
+    moved = dict(renames(seen))
+    assert moved == {"pkg": "lib", "pkg/a.py": "lib/a.py", "pkg/deep": "lib/deep",
+                     "pkg/deep/b.py": "lib/deep/b.py", "pkg/link.py": "lib/link.py"}
+    gone = {c.path: c.moved_to for c in seen if c.kind == "removed"}
+    assert gone["pkg/deep/b.py"] == "lib/deep/b.py"                  # both ends are linked
+    assert index.snapshot().get("lib/link.py").kind == "symlink"    # a symlink stays a symlink
+
+    seen.clear()
+    os.rename(workspace / "solo.txt", workspace / "other" / "solo.txt")   # a file moved across folders
+    assert wait_for(lambda: renames(seen) == [("solo.txt", "other/solo.txt")])
+
+    seen.clear()
+    outside = workspace.parent / f"{workspace.name}-outside"
+    os.rename(workspace / "lib", outside)                           # moved out: a plain removal
+    try:
+        assert wait_for(lambda: "lib" not in index.snapshot())
+        assert wait_for(lambda: any(c.path == "lib/a.py" for c in seen))
+        assert renames(seen) == [] and all(c.moved_to is None for c in seen)
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
