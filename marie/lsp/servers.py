@@ -3,7 +3,8 @@
 Python defaults to python-lsp-server run by MarieIDE's own interpreter (``sys.executable -m pylsp``)
 in an EMPTY working folder, so a user's ``json.py`` or ``typing.py`` cannot shadow the standard
 library inside the server. Other languages come from the free-form ``lsp.servers`` settings table
-(command, args, settings, initialization_options), with well-known defaults used only when their
+(command, args, settings, initialization_options, and ``extensions``: the file types it serves
+when MarieIDE does not know the language, e.g. ``extensions = [".toy"]``), with well-known defaults used only when their
 command is installed. Pure functions over settings; any thread.
 """
 
@@ -87,6 +88,24 @@ def _merge(base: dict, over: dict) -> dict:
     for key, value in over.items():
         out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
+
+
+def configured_language(path: str | Path, settings: Any) -> str | None:
+    """The language whose ``lsp.servers`` table lists ``path``'s extension (or whole file name)."""
+    servers = settings.get("lsp.servers", {}) or {}
+    if not isinstance(servers, dict):
+        return None
+    name = Path(path).name.lower()
+    suffix = Path(name).suffix
+    for language, table in servers.items():
+        extensions = table.get("extensions") if isinstance(table, dict) else None
+        if isinstance(extensions, str):
+            extensions = [extensions]
+        for ext in extensions or []:
+            ext = str(ext).strip().lower()
+            if ext and (name == ext or suffix == (ext if ext.startswith(".") else "." + ext)):
+                return str(language)
+    return None
 
 
 def spec_for(language: str, settings: Any) -> ServerSpec | None:

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from marie.lsp.client import RequestTimeout, ResultStale, ServerDown, ServerError
 from marie.lsp.jedi_fallback import JediFallback
 from marie.lsp.protocol import Notification
-from marie.lsp.servers import ServerSpec, language_id, spec_for
+from marie.lsp.servers import ServerSpec, configured_language, language_id, spec_for
 from marie.lsp.supervisor import Policy, ServerHandle
 from marie.lsp.types import (CodeAction, CompletionItem, Diagnostic, Highlight, Hover, Location, Range, SignatureHelp,
                              Symbol, TextEdit, WorkspaceEdit, apply_text_edits, convert_code_actions,
@@ -56,6 +56,20 @@ class ServerStatus:
     generation: int
 
 
+class StampedText(str):
+    """A document text with the moment it was taken (a counter shared by the editors that take
+    them): requests and syncs run on several threads, so one holding an older text may reach the
+    service after one holding a newer text; an older one never replaces a newer one at the server
+    (which would also make the newer request's answer stale)."""
+
+    stamp: int
+
+    def __new__(cls, text: str, stamp: int) -> "StampedText":
+        obj = super().__new__(cls, text)
+        obj.stamp = stamp
+        return obj
+
+
 def language_of(path: Path) -> str:
     try:
         from marie.text.languages import language_for
@@ -77,6 +91,8 @@ class LspService:
         self._closed = False
         self.fallback_used = 0   # how many answers jedi gave (status bar, tests)
         self._kept: set[Path] = set()   # checked while closed: keep their diagnostics after didClose
+        self._text_lock = threading.RLock()   # orders "is this text the newest? then send it"
+        self._stamps: dict[Path, int] = {}    # newest StampedText sent per document
         self._unsubscribe = app.settings.subscribe(self._settings_changed)
 
     # -- settings -------------------------------------------------------------------------------
@@ -139,6 +155,14 @@ class LspService:
     def spec(self, language: str) -> ServerSpec | None:
         return spec_for(language, self.app.settings)
 
+    def language_for(self, path: Path | str, hint: str | None = None) -> str:
+        """The language a server is chosen by: a configured server's ``extensions`` first (file
+        types MarieIDE does not know), else ``hint`` (the editor's language), else the file name."""
+        configured = configured_language(path, self.app.settings)
+        if configured:
+            return configured
+        return hint or language_of(Path(path))
+
     def _state_changed(self, handle: ServerHandle) -> None:
         self.app.events.emit(STATUS, language=handle.spec.language, state=handle.state, message=handle.message)
 
@@ -149,7 +173,7 @@ class LspService:
     def open(self, path: Path | str, text: str | None = None, language: str | None = None) -> None:
         """Start tracking a document (reads it from disk when ``text`` is None). Any thread."""
         path = Path(path).resolve()
-        language = language or language_of(path)
+        language = self.language_for(path, language)
         if text is None:
             text = self._read(path)
         with self._lock:
@@ -157,16 +181,33 @@ class LspService:
         handle = self.handle(language)
         if handle is None:
             return
-        handle.open(path_to_uri(path), language_id(language), text)
+        with self._text_lock:
+            uri = path_to_uri(path)
+            if self._older(path, text) and uri in handle.documents:
+                return   # a newer text is there already
+            handle.open(uri, language_id(language), text)
+
+    def _older(self, path: Path, text: str | None) -> bool:
+        """True when ``text`` is a StampedText older than one already sent (caller holds _text_lock)."""
+        stamp = getattr(text, "stamp", None)
+        if stamp is None:
+            return False
+        if stamp < self._stamps.get(path, 0):
+            return True
+        self._stamps[path] = stamp
+        return False
 
     def change(self, path: Path | str, text: str) -> int | None:
         """The document's whole new text; an incremental change is sent. Returns the new version."""
         path = Path(path).resolve()
-        handle, uri = self._find(path)
-        if handle is None:
-            self.open(path, text)
-            return 1
-        return handle.change(uri, text)
+        with self._text_lock:
+            handle, uri = self._find(path)
+            if handle is None:
+                self.open(path, text)
+                return 1
+            if self._older(path, text):
+                return None
+            return handle.change(uri, text)
 
     def save(self, path: Path | str) -> None:
         handle, uri = self._find(Path(path).resolve())
@@ -178,6 +219,8 @@ class LspService:
         handle, uri = self._find(path)
         if handle:
             handle.close_document(uri)
+        with self._text_lock:
+            self._stamps.pop(path, None)
         with self._lock:
             self._diagnostics.pop(path, None)
         self.app.events.emit(DIAGNOSTICS, path=path, diagnostics=[])
@@ -298,7 +341,7 @@ class LspService:
         only), reported, then closed again while their diagnostics are kept for the Problems panel.
         Blocking (worker); ``ctx`` (a TaskContext) gives progress and cancellation."""
         todo = [Path(p).resolve() for p in paths]
-        todo = [p for p in todo if self._find(p)[0] is None and language_of(p) != "text"]
+        todo = [p for p in todo if self._find(p)[0] is None and self.language_for(p) != "text"]
         done: dict[Path, list[Diagnostic]] = {}
         for start in range(0, len(todo), batch):
             if ctx is not None:
@@ -334,12 +377,13 @@ class LspService:
     def _prepare(self, path: Path | str, text: str | None) -> tuple[Path, ServerHandle | None, str, str]:
         """Make sure the document is open with ``text`` (or its current/disk text)."""
         path = Path(path).resolve()
-        handle, uri = self._find(path)
-        if handle is None:
-            self.open(path, text)
+        with self._text_lock:
             handle, uri = self._find(path)
-        elif text is not None:
-            handle.change(uri, text)
+            if handle is None:
+                self.open(path, text)
+                handle, uri = self._find(path)
+            elif text is not None and not self._older(path, text):
+                handle.change(uri, text)
         current = handle.documents[uri].text if handle and uri in handle.documents else (text if text is not None else self._read(path))
         return path, handle, uri, current
 
@@ -366,7 +410,7 @@ class LspService:
         return {"textDocument": {"uri": uri}, "position": self._pos(LineTable.of(current, self._enc(handle)), line, column)}
 
     def _fallback_ok(self, path: Path) -> bool:
-        return language_of(path) == "python" and bool(self.setting("jedi_fallback"))
+        return self.language_for(path) == "python" and bool(self.setting("jedi_fallback"))
 
     def jedi(self) -> JediFallback:
         with self._lock:

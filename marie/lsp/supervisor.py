@@ -148,6 +148,10 @@ class ServerHandle:
                     return client
                 if self.state in (FAILED, UNAVAILABLE):
                     raise ServerDown(f"{self.spec.name} is {self.state}: {self.message}")
+                if self.state == RESTARTING and self._early_crashes >= 2:
+                    # it died during start-up twice in a row (a wrong command or arguments): waiting
+                    # for the next try would block every request for start_timeout; fail it now
+                    raise ServerDown(f"{self.spec.name} keeps failing to start ({self.message})")
                 if self._closing:
                     raise ServerDown(f"{self.spec.name} is shutting down")
                 left = deadline - time.monotonic()

@@ -5,11 +5,12 @@ editor the window opens (``editorOpened``) and registers the commands:
 Ctrl+Space completion, Ctrl+Shift+Space signature help, F12 definition, declaration / type
 definition / implementation, Shift+F12 references (a results dock), F2 rename (a workspace edit
 written through ``app.writes``, checkpointed), Shift+Alt+F format document (or the selection),
-Ctrl+. code actions, restart server. The server state shows in the status bar.
+Ctrl+. code actions, restart server. The server state shows in the status bar. An editor's
+language for servers is ``app.lsp.language_for`` (a configured server's ``extensions`` first).
 
 Per editor: didOpen/didChange/didSave/didClose (the whole text goes to a single "lsp" worker, the
 protocol sends incremental changes), the completion popup (Scintilla autocompletion with kind icons;
-snippets inserted with their first placeholder selected), signature help and hover as calltips,
+a snippet's placeholders become tab stops: ``marie.ui.snippet_session``), signature help and hover as calltips,
 diagnostics as squiggles with a gutter marker, document highlight of the symbol under the caret.
 
 Everything here runs on the GUI thread; every server call runs on a worker (``app.tasks``) and its
@@ -18,6 +19,7 @@ answer comes back through the dispatcher. Answers for a text that has changed si
 
 from __future__ import annotations
 
+import itertools
 import logging
 import weakref
 from pathlib import Path
@@ -29,8 +31,10 @@ from shiboken6 import Shiboken
 from PySide6.QtWidgets import (QDockWidget, QInputDialog, QLabel, QMenu, QTreeWidget, QTreeWidgetItem)
 
 from marie.lsp import snippets
+from marie.lsp.service import StampedText
 from marie.lsp.types import CompletionItem, Diagnostic, Location, Range, TextEdit
 from marie.text.positions import codepoint_to_utf8
+from marie.ui.snippet_session import SnippetSession
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ _KIND_IMAGE = {"function": 1, "method": 1, "constructor": 1, "class": 2, "interf
                "property": 5, "constant": 5, "value": 5, "enummember": 5, "text": 6}
 _IMAGE_COLOURS = {1: "#B180D7", 2: "#E8A33D", 3: "#3D8FE8", 4: "#888888", 5: "#4FB0C6", 6: "#BBBBBB"}
 _WORD_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_SNAPSHOTS = itertools.count(1)   # orders every text an editor hands to a worker (GUI thread only)
 
 
 def _xpm(colour: str) -> str:
@@ -66,7 +71,7 @@ class EditorLsp(QObject):
         self.editor = editor
         self.sci = editor.sci
         self.path = Path(editor.path).resolve()
-        self.language = getattr(editor, "language", "") or ""
+        self.language = bridge.app.lsp.language_for(self.path, getattr(editor, "language", "") or None)
         self.version = 0             # bumps on every edit; answers for an older version are dropped
         self.diagnostics: list[Diagnostic] = []
         self._items: dict[str, CompletionItem] = {}
@@ -90,9 +95,11 @@ class EditorLsp(QObject):
         self.sci.dwellStart.connect(self._dwell)
         self.sci.dwellEnd.connect(lambda *_: self.sci.callTipCancel() if not self._signature_open else None)
         self._signature_open = False
-        self._latest = editor.text()
-        text, path, language = self._latest, self.path, self.language
-        self.bridge.background(lambda: self.app.lsp.open(path, text, language), worker="lsp")
+        self.snippet_session: SnippetSession | None = None
+        self._latest = self.snapshot()
+        path, language = self.path, self.language
+        # the newest text when the worker runs: a request sent meanwhile may have opened it already
+        self.bridge.background(lambda: self.app.lsp.open(path, self._latest, language), worker="lsp")
         self.set_diagnostics(self.app.lsp.diagnostics_for(self.path))
 
     # -- setup ----------------------------------------------------------------------------------
@@ -140,7 +147,7 @@ class EditorLsp(QObject):
         """Send the current text (the worker reads the newest text when it runs)."""
         if self._closed:
             return
-        self._latest = self.editor.text()
+        self._latest = self.snapshot()
         path = self.path
         self.bridge.background(lambda: self.app.lsp.change(path, self._latest), worker="lsp")
         self.bridge.documentChanged.emit(self.editor)
@@ -153,12 +160,17 @@ class EditorLsp(QObject):
 
     def close(self) -> None:
         self._closed = True
+        self.end_snippet()
         self._sync_timer.stop()
         self._highlight_timer.stop()
         path = self.path
         self.bridge.background(lambda: self.app.lsp.close_document(path), worker="lsp")
 
     # -- helpers --------------------------------------------------------------------------------
+    def snapshot(self) -> StampedText:
+        """The editor's text, stamped so the service never lets an older one replace it."""
+        return StampedText(self.editor.text(), next(_SNAPSHOTS))
+
     def _line_text(self, line0: int) -> str:
         return bytes(self.sci.getLine(line0)).decode("utf-8", "replace").rstrip("\r\n")
 
@@ -172,7 +184,9 @@ class EditorLsp(QObject):
             same_version: bool = True) -> None:
         """Run ``fn(text, line, column)`` on a worker; ``on_done(result)`` on the GUI thread unless
         the text changed meanwhile (then the answer is dropped)."""
-        text = self.editor.text()
+        text = self.snapshot()
+        # the request sends this text first; a document sync still queued must not send an older one
+        self._latest = text
         line, column = self.editor.cursor_position()
         version = self.version
 
@@ -231,6 +245,8 @@ class EditorLsp(QObject):
         sci.autoCShow(pos - start, _LIST_SEP.join(entries))
 
     def _completion_chosen(self, _method: int, text: str) -> None:
+        if self.snippet_session is not None and self.snippet_session.choosing:
+            return       # a choice placeholder's option: the snippet session inserts it
         item = self._items.get(text)
         if item is None:
             return
@@ -238,7 +254,8 @@ class EditorLsp(QObject):
         self.insert_completion(item)
 
     def insert_completion(self, item: CompletionItem) -> None:
-        """Insert ``item`` replacing the word typed so far (snippets: first placeholder selected)."""
+        """Insert ``item`` replacing the word typed so far. A snippet's placeholders become tab stops
+        (``SnippetSession``: Tab / Shift+Tab, the first one selected)."""
         sci = self.sci
         pos = sci.currentPos()
         start = self._completion_start if 0 <= self._completion_start <= pos else sci.wordStartPosition(pos, True)
@@ -246,12 +263,19 @@ class EditorLsp(QObject):
         if item.replace is not None:
             start = min(start, self.byte_pos(item.replace.line, item.replace.column))
         raw = item.insert_text or item.label
-        text, sel_start, sel_end = snippets.expand(raw) if item.is_snippet else (raw, len(raw), len(raw))
+        snippet = snippets.parse(raw) if item.is_snippet else snippets.Snippet(raw)
         # a call snippet right before an existing "(" would double the parentheses: insert the name only
         following = bytes(sci.textRange(end, min(end + 1, sci.textLength()))).decode("utf-8", "replace")
-        if item.is_snippet and following == "(" and "(" in text:
-            text = text[:text.index("(")]
-            sel_start = sel_end = len(text)
+        if item.is_snippet and following == "(" and "(" in snippet.text:
+            snippet = snippets.Snippet(snippet.text[:snippet.text.index("(")])
+        line_start = sci.positionFromLine(sci.lineFromPosition(start))
+        before = bytes(sci.textRange(line_start, start)).decode("utf-8", "replace")
+        snippet = snippet.indented(before[:len(before) - len(before.lstrip(" \t"))])
+        text = snippet.text
+        nested = any(n > 0 for n in snippet.numbers())
+        if nested:
+            self.end_snippet()   # a snippet inside a placeholder: its stops take over
+        # (a plain word completed inside a placeholder keeps the session: the placeholder grows)
         # pyside6-scintilla takes str for char* arguments; lengths count UTF-8 bytes
         sci.beginUndoAction()
         try:
@@ -259,12 +283,27 @@ class EditorLsp(QObject):
             sci.replaceTarget(len(text.encode("utf-8")), text)
         finally:
             sci.endUndoAction()
-        a = start + len(text[:sel_start].encode("utf-8"))
-        b = start + len(text[:sel_end].encode("utf-8"))
-        sci.setSelection(b, a)
         self._completion_start = -1
+        if nested:
+            self.snippet_session = SnippetSession(self.editor, start, snippet)
+            self.snippet_session.finished.connect(self._snippet_finished)
+        else:
+            caret = start + len(text[:snippet.final()].encode("utf-8"))
+            sci.setEmptySelection(caret)
+        sel_start = snippet.first_selection()[0]
         if item.is_snippet and "(" in text and sel_start > text.find("("):
             self.signature_help()
+
+    def end_snippet(self) -> None:
+        """End the snippet session, if any (its tab stops are forgotten; the text stays)."""
+        session, self.snippet_session = self.snippet_session, None
+        if session is not None:
+            session.stop()
+
+    def _snippet_finished(self) -> None:
+        session = self.sender()
+        if session is self.snippet_session:
+            self.snippet_session = None
 
     # -- signature help and hover ---------------------------------------------------------------
     def signature_help(self) -> None:
@@ -307,7 +346,7 @@ class EditorLsp(QObject):
             if parts:
                 self.show_tip(pos, "\n\n".join(parts))
 
-        text = self.editor.text()
+        text = self._latest = self.snapshot()
         version = self.version
 
         def done(hover: Any) -> None:
@@ -456,7 +495,8 @@ class LspBridge(QObject):
             # a big file still loading: attach when its text is complete
             editor.loaded.connect(lambda e=editor: self.attach(e))
             return None
-        if self.app.lsp.spec(editor.language) is None and editor.language != "python":
+        language = self.app.lsp.language_for(editor.path, getattr(editor, "language", "") or None)
+        if self.app.lsp.spec(language) is None and language != "python":
             return None
         ed = EditorLsp(self, editor)
         self.editors[editor] = ed
@@ -655,7 +695,7 @@ class LspBridge(QObject):
             self.window.show_message(f"Renamed {old} to {new_name} in {files} file(s) (checkpoint {result.checkpoint_id})")
             self.last_rename = result
 
-        text = ed.editor.text()
+        text = ed._latest = ed.snapshot()
         line, column = ed.editor.cursor_position()
         self.request(lambda: work(text, line, column), written, name="rename", quiet=False)
 
@@ -736,8 +776,6 @@ class LspBridge(QObject):
 
     def workspace_files(self, limit: int = 2000) -> list[Path]:
         """Source files of the workspace that a configured server can check (from the index)."""
-        from marie.lsp.service import language_of
-
         try:
             rels = list(self.app.index.snapshot().files())
         except Exception:   # no index service: fall back to a walk below
@@ -748,7 +786,7 @@ class LspBridge(QObject):
         out = []
         for rel in rels:
             path = self.app.root / rel
-            language = language_of(path)
+            language = self.app.lsp.language_for(path)
             if language != "text" and (language == "python" or self.app.lsp.spec(language) is not None):
                 out.append(path)
                 if len(out) >= limit:

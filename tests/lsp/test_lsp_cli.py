@@ -29,3 +29,20 @@ def test_clear_errors_for_bad_input(workspace):
     assert result.returncode == 2 and "FILE:LINE:COL" in result.stderr
     result = marie("lsp", "check", "missing.py", cwd=workspace)
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_cli_uses_a_configured_server_and_says_when_it_is_missing(workspace):
+    from tests.lsp.test_lsp_other_servers import toy_settings
+
+    (workspace / ".marie").mkdir()
+    settings = workspace / ".marie" / "settings.toml"
+    settings.write_text(toy_settings(workspace.parent / "toy-cli.log"), encoding="utf-8")
+    (workspace / "a.toy").write_text("fine\nbad words\n", encoding="utf-8")
+    result = marie("lsp", "check", "a.toy", "--root", str(workspace), cwd=workspace)
+    assert result.returncode == 1 and result.stdout.splitlines() == ["a.toy:2:1: error: bad word (toy)"], result
+    result = marie("lsp", "complete", "a.toy:1:2", "--root", str(workspace), cwd=workspace)
+    assert result.returncode == 0 and "toyfn" in result.stdout.splitlines()
+    settings.write_text('[lsp.servers.toy]\ncommand = "no-such-toy-server"\nextensions = [".toy"]\n', encoding="utf-8")
+    result = marie("lsp", "check", "a.toy", "--root", str(workspace), cwd=workspace)
+    assert result.returncode == 1 and result.stderr.strip() == (
+        "marie: no-such-toy-server is unavailable: no-such-toy-server is not installed")

@@ -51,7 +51,9 @@ class OutlinePanel(QWidget):
             self._show(None, [])
             return
         path = Path(editor.path).resolve()
-        text = editor.text()
+        lsp = getattr(editor, "_lsp", None)
+        # the bridge's stamped text: an older outline request cannot roll the server's text back
+        text = lsp.snapshot() if lsp is not None else editor.text()
 
         def done(symbols: list) -> None:
             if generation == self._generation:
