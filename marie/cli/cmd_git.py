@@ -1,4 +1,4 @@
-"""``marie git status|diff|stage|unstage|commit|log|branch|stash|merge``: the git service from the terminal.
+"""``marie git status|diff|stage|unstage|commit|log|branch|stash|merge|pull|rebase``: the git service from the terminal.
 
 Every command runs on the app's git worker (``app.git.*_sync``), exactly as the window does.
 No Qt and no pygit2 import at module level (the CLI must start fast and Qt-free).
@@ -70,6 +70,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("merge", help="merge BRANCH into the current branch (conflicts are listed)")
     p.add_argument("branch")
     p.set_defaults(git_func=_merge)
+
+    p = sub.add_parser("pull", help="fetch, then fast-forward, merge or rebase (pull.rebase or --rebase)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--rebase", action="store_true", default=None, help="replay local commits on upstream")
+    mode.add_argument("--no-rebase", action="store_false", dest="rebase", help="merge upstream in")
+    p.set_defaults(git_func=_pull)
+
+    p = sub.add_parser("rebase", help="--continue or --abort a pull's rebase stopped on a conflict")
+    step = p.add_mutually_exclusive_group(required=True)
+    step.add_argument("--continue", action="store_const", const="continue", dest="step",
+                      help="commit the staged resolution and replay the rest")
+    step.add_argument("--abort", action="store_const", const="abort", dest="step",
+                      help="go back to the branch, index and files as before the pull")
+    p.set_defaults(git_func=_rebase)
     add_root_argument(parser, actions=sub)
     parser.set_defaults(func=run)
 
@@ -224,3 +238,29 @@ def _merge(app, args) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _report_rebase(result) -> int:
+    print(result.describe())
+    if result.kind == "rebase-conflicts":
+        for path in result.conflicts:
+            print(f"CONFLICT {path}")
+        print("resolve the conflicts, stage the files (`marie git stage PATH`), then `marie git rebase --continue`"
+              " (or `marie git rebase --abort`)", file=sys.stderr)
+        return 1
+    if result.kind == "conflicts":
+        for path in result.conflicts:
+            print(f"CONFLICT {path}")
+        print("resolve the conflicts, stage the files (`marie git stage PATH`), then `marie git commit -m ...`",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _pull(app, args) -> int:
+    return _report_rebase(app.git.pull_sync(rebase=args.rebase))
+
+
+def _rebase(app, args) -> int:
+    result = app.git.rebase_continue_sync() if args.step == "continue" else app.git.rebase_abort_sync()
+    return _report_rebase(result)

@@ -230,16 +230,20 @@ class BranchInfo:
 
 @dataclass(frozen=True)
 class MergeResult:
-    kind: str                       # "up-to-date" | "fast-forward" | "merged" | "conflicts"
+    kind: str                       # "up-to-date" | "fast-forward" | "merged" | "conflicts" | "rebased"
+                                    # | "rebase-conflicts" (commit = the one stopped at) | "rebase-aborted"
     commit: str | None = None
     conflicts: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.kind == "conflicts":
             return "merge stopped with conflicts in: " + ", ".join(self.conflicts)
+        if self.kind == "rebase-conflicts":
+            return (f"rebase stopped at {self.commit} with conflicts in: " + ", ".join(self.conflicts)
+                    + "; resolve and stage them, then continue the rebase (or abort it)")
         return {"up-to-date": "already up to date", "fast-forward": f"fast-forwarded to {self.commit}",
                 "merged": f"merged as {self.commit}", "rebased": f"rebased onto upstream, now at {self.commit}",
-                "pushed": "pushed"}.get(self.kind, self.kind)
+                "pushed": "pushed", "rebase-aborted": f"rebase aborted; back at {self.commit}"}.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,8 @@ class GitRepo:
         repo = self.repo
         state = RepositoryState(repo.state()).name.lower()
         state = "" if state == "none" else state
+        if self.info.kind == "worktree" and self._rebase_in_progress():
+            state = "rebase"  # our pull --rebase stopped on a conflict (it cherry-picks underneath)
         if repo.head_is_unborn:
             target = repo.lookup_reference("HEAD").target
             branch = str(target).removeprefix("refs/heads/")
@@ -258,7 +260,9 @@ class GitRepo:
             from marie.git import status_process
 
             try:
-                raw = status_process.status(str(self.workdir), mode)
+                follow = self._setting("git.status_threads_follow_load")
+                raw = status_process.status(str(self.workdir), mode, self._status_threads(),
+                                            follow_load=bool(follow))
             except OSError:  # the helper could not run: do the walk here (slower for the GUI, same answer)
                 raw = repo.status(untracked_files=mode)
         else:
@@ -269,6 +273,11 @@ class GitRepo:
                 files[path] = entry
         self._status = self._head_state().with_files(files)
         return self._status
+
+    def _status_threads(self) -> int:
+        # git.status_threads: 0 = one per core (at most 4; more adds little but index loads), 1 = no split
+        wanted = int(self._setting("git.status_threads") or 0)
+        return wanted if wanted > 0 else max(1, min(os.cpu_count() or 1, 4))
 
     def _index_entries_estimate(self) -> int:
         # From the index file's size (~100 bytes an entry), so that deciding does not load the
@@ -498,6 +507,8 @@ class GitRepo:
                allow_empty: bool = False, run_hooks: bool = True) -> CommitResult:
         """Commit the index. Runs pre-commit, the pre-commit scanners, commit-msg, then post-commit."""
         repo = self._worktree()
+        if self._rebase_in_progress():
+            raise GitError("a rebase is in progress: continue it to commit the resolved changes (or abort it)")
         conflicts = self._fresh_index().conflicts
         if conflicts is not None and any(True for _ in conflicts):
             raise GitError("cannot commit: resolve the conflicts first (edit the files, then stage them)")
@@ -914,6 +925,9 @@ class GitRepo:
         """Fetch, then fast-forward; otherwise merge or rebase as ``pull.rebase`` (or the setting) says."""
         repo = self._worktree()
         state = self._head_state()
+        if state.state == "rebase":
+            raise GitError("a rebase is in progress: resolve the conflicts, stage them, then continue "
+                           "the rebase (or abort it)")
         if state.detached or state.unborn:
             raise GitError("pull needs a current branch with commits")
         if not state.upstream:
@@ -935,36 +949,29 @@ class GitRepo:
             else:
                 rebase = bool(self._setting("git.pull_rebase"))
         if rebase:
-            return self._rebase_onto(target)
+            return self._rebase_onto(target, upstream.shorthand)
         return self._merge_commit(target, f"Merge branch '{upstream.shorthand}' into {state.branch}")
 
-    def _rebase_onto(self, upstream: Any) -> MergeResult:
-        """Replay the local commits on top of ``upstream`` (linear history only); on a conflict
-        nothing changes and the user is told to merge instead."""
-        repo = self.repo
-        head = self._head_commit()
-        base = repo.merge_base(head.id, upstream.id)
-        local: list[Any] = []
-        for commit in repo.walk(head.id, SortMode.TOPOLOGICAL):
-            if commit.id == base:
-                break
-            if len(commit.parents) > 1:
-                raise GitError("pull with rebase cannot replay merge commits; pull with merge instead")
-            local.append(commit)
-        tip = upstream
-        committer = self._signature()
-        for commit in reversed(local):
-            index = repo.merge_trees(commit.parents[0].tree, tip.tree, commit.tree)
-            if index.conflicts is not None and any(True for _ in index.conflicts):
-                raise GitError(f"rebase stopped: {commit.short_id} conflicts with upstream; nothing was "
-                               "changed. Pull with merge instead to resolve the conflicts.")
-            tree = index.write_tree(repo)
-            oid = repo.create_commit(None, commit.author, committer, commit.message, tree, [tip.id])
-            tip = repo[oid]
-        repo.checkout_tree(tip, strategy=CheckoutStrategy.SAFE)
-        repo.lookup_reference(repo.head.name).set_target(tip.id, "pull: rebase")
-        self._status = None
-        return MergeResult("rebased", str(tip.id)[:7])
+    def _rebase_onto(self, upstream: Any, label: str = "upstream") -> MergeResult:
+        """Replay the local commits on top of ``upstream``; stops on a conflict (see marie.git.rebase)."""
+        from marie.git import rebase
+
+        return rebase.start(self, upstream, label)
+
+    def rebase_continue(self) -> MergeResult:
+        """Go on with a rebase stopped on a conflict, once the resolution is staged."""
+        from marie.git import rebase
+
+        return rebase.continue_rebase(self)
+
+    def rebase_abort(self) -> MergeResult:
+        """Give up a stopped rebase: the branch, index and working tree go back to where they were."""
+        from marie.git import rebase
+
+        return rebase.abort_rebase(self)
+
+    def _rebase_in_progress(self) -> bool:
+        return (Path(self.repo.path) / "marie-rebase.json").is_file()
 
     def push(self, remote: str | None = None, branch: str | None = None, ctx: Any = None,
              set_upstream: bool = True, force: bool = False) -> MergeResult:

@@ -42,6 +42,7 @@ _OPS: dict[str, str | None] = {
     "conflicts": None, "conflict_line": None, "merge_message": None, "blame_buffer": None, "finish_merge": "full", "stash_save": "full", "stashes": None,
     "stash_apply": "full", "stash_pop": "full", "stash_drop": None, "log": None, "blame": None,
     "remotes": None, "add_remote": None, "fetch": "full", "pull": "full", "push": "full",
+    "rebase_continue": "full", "rebase_abort": "full",
 }
 _TAKES_CTX = {"fetch", "pull", "push"}
 

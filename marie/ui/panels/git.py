@@ -1,7 +1,8 @@
 """The Git panel: changes grouped Staged / Changes / Untracked / Conflicts with per-file stage,
 unstage and discard buttons; the commit message editor (subject-length guide at 50/72, amend,
 sign-off, AI message); the branch combo with fetch/pull/push; the history list with commit details; the Branches tab (rename, delete with a merged check,
-merge with conflicts listed, stashes);
+merge with conflicts listed, stashes); a "rebase stopped" bar with Continue / Abort when a pull with
+rebase stops on a conflict;
 the diff view of the selected file. Branch and ahead/behind also go to the window's status bar.
 
 GUI thread only: every git call is queued on the git worker through ``app.git`` and its answer
@@ -72,6 +73,22 @@ class GitPanel(QWidget):
             top.addWidget(button)
         self.info_label = QLabel("")
         self.info_label.setWordWrap(True)
+        # -- rebase in progress (a pull with rebase stopped on a conflict)
+        self.rebase_label = QLabel("")
+        self.rebase_label.setWordWrap(True)
+        self.rebase_continue_button = QPushButton("Continue rebase")
+        self.rebase_continue_button.setToolTip("Commit the staged resolution and replay the remaining commits")
+        self.rebase_continue_button.clicked.connect(self.continue_rebase)
+        self.rebase_abort_button = QPushButton("Abort rebase")
+        self.rebase_abort_button.setToolTip("Go back to the branch, files and index as they were before the pull")
+        self.rebase_abort_button.clicked.connect(self.abort_rebase)
+        self.rebase_bar = QWidget()
+        rebase_row = QHBoxLayout(self.rebase_bar)
+        rebase_row.setContentsMargins(0, 0, 0, 0)
+        rebase_row.addWidget(self.rebase_label, 1)
+        rebase_row.addWidget(self.rebase_continue_button)
+        rebase_row.addWidget(self.rebase_abort_button)
+        self.rebase_bar.hide()
 
         # -- commit box
         self.message_edit = QPlainTextEdit()
@@ -154,6 +171,7 @@ class GitPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
         layout.addWidget(self.info_label)
+        layout.addWidget(self.rebase_bar)
         layout.addWidget(self.tabs, 1)
 
         self.status_label = QLabel("")
@@ -198,6 +216,13 @@ class GitPanel(QWidget):
         if status.state:
             label += f" — {status.state} in progress"
         self.status_label.setText(f"⎇ {label}")
+        rebasing = status.state == "rebase"
+        if rebasing:
+            conflicts = len(status.group("conflicts"))
+            self.rebase_label.setText(
+                f"Rebase stopped: {conflicts} conflicted file(s) left. Resolve and stage them, then continue."
+                if conflicts else "Rebase stopped: conflicts resolved. Stage the resolution, then continue.")
+        self.rebase_bar.setVisible(rebasing)
         for key, _title in GROUPS:
             group = self.groups[key]
             group.takeChildren()
@@ -413,6 +438,22 @@ class GitPanel(QWidget):
 
         self.cancel_button.show()
         self._remote_task = getattr(self.app.git, action)(on_done=done, on_error=failed, on_progress=progress)
+
+    def continue_rebase(self) -> None:
+        """Commit the staged resolution and go on with the pull's rebase (on the git worker)."""
+        self.app.git.rebase_continue(on_done=self._rebase_step, on_error=self._failed)
+
+    def abort_rebase(self) -> None:
+        answer = QMessageBox.question(self, "Abort rebase",
+                                      "Abort the rebase? The branch, the index and the files go back to how they "
+                                      "were before the pull; edits made since it stopped are lost.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.app.git.rebase_abort(on_done=self._rebase_step, on_error=self._failed)
+
+    def _rebase_step(self, result: Any) -> None:
+        self._say(result.describe(), "warning" if result.kind == "rebase-conflicts" else "info")
+        # the status arrives with the "git.status" event; a full refresh would clear the message
+        self.app.git.branches(on_done=self._got_branches, on_error=self._failed)
 
     def _cancel_remote(self) -> None:
         if self._remote_task is not None:
