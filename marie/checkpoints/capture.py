@@ -5,6 +5,13 @@ the same rules as the index), and re-reads only files whose ``(size, mtime_ns, i
 the last capture (the stat cache). A file modified within the last two seconds is hashed but not
 cached, because a second write in the same timestamp tick would otherwise go unnoticed ("racy git").
 Runs on whichever thread calls it (a worker, or the CLI's main thread).
+
+A walk in a process that walked before (the GUI without a live index, a second CLI checkpoint in
+one command) is cheaper still: the stat cache keeps, in memory, each file's full stat key ``(size,
+mtime_ns, ino, ctime_ns, st_mode)`` with the ``Item`` made from it, and the stat data of every ignore
+file seen. A file whose key is unchanged, in a folder whose ignore rules (its own and its parents'
+ignore files, ``.git/info/exclude``, the ``files.exclude`` setting) are unchanged, costs one tuple
+comparison: no ignore-rule matching, no new object.
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ class StatCache:
         self.path = Path(path)
         self.entries: dict[str, tuple] = {}
         self.dirty = False
+        # In memory only (see the module docstring): rel -> (stat key, Item) of files the last walks
+        # found not ignored and cached; the ignore files' stat keys at the last whole walk, and the
+        # settings' excludes then (None: no whole walk yet, decide everything).
+        self.memo: dict[str, tuple] = {}
+        self.memo_cap: int | None = None
+        self.rules: dict[str, tuple | None] | None = None
+        self.rules_excludes: tuple | None = None
         try:
             version, entries = marshal.loads(self.path.read_bytes())
             if version == self.VERSION and isinstance(entries, dict):
@@ -56,6 +70,7 @@ class StatCache:
         """Forget entries whose object was garbage-collected (so they are re-read and stored again)."""
         before = len(self.entries)
         self.entries = {k: v for k, v in self.entries.items() if v[3] in digests}
+        self.memo.clear()
         self.dirty = self.dirty or len(self.entries) != before
 
 
@@ -68,6 +83,24 @@ class Capture:
     unreadable: list[str] = field(default_factory=list)       # "path: reason"
     hashed: int = 0                                           # files actually read
     dirs: list[str] = field(default_factory=list)             # ``capture_paths``: paths that are folders
+
+
+_EXCLUDE = ".git/info/exclude"
+_MISSING = ("missing",)
+
+
+def _rule_key(path: str) -> tuple | None:
+    """What tells an ignore file's content changed without reading it (None: there is none).
+    Followed through a symlink, as the matcher reads it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_mtime_ns > time.time_ns() - RACY_NS:   # the stat cache's rule for files, too
+        # Changed a moment ago: a second write in the same timestamp tick would keep this key,
+        # so a key that matches nothing (the next walk decides this folder's files again).
+        return ("racy", time.monotonic_ns(), id(st))
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_mode)
 
 
 def _hash_large(path: str) -> str:
@@ -84,6 +117,9 @@ class Capturer:
         self.matcher = matcher
         self.cache = cache
         self.max_file_bytes = max_file_bytes
+        if cache.memo_cap != max_file_bytes:   # the cap decides an item's kind (f or x)
+            cache.memo.clear()
+            cache.memo_cap = max_file_bytes
 
     def _chain_for(self, folder: str) -> tuple:
         """The ignore-rule chain of ``folder``'s parent (what the walk hands a folder it enters)."""
@@ -106,9 +142,26 @@ class Capturer:
         self._racy_limit = time.time_ns() - RACY_NS
         matcher = self.matcher
         decide = matcher.decide
-        stack = [(s, self._chain_for(s)) for s in (starts if starts is not None else [""])]
+        cache = self.cache
+        memo = cache.memo
+        memo_get = memo.get
+        cache_get = cache.entries.get
+        items = out.items
+        ignored = out.ignored
+        cap = self.max_file_bytes
+        whole = starts is None
+        # Ignore decisions of the last whole walk still hold in a folder whose rule files (and its
+        # parents') have the same stat data as then. A partial walk (a folder moved in) decides
+        # everything and does not add to the memo (its rules were not checked from the root).
+        excludes = tuple(getattr(matcher, "extra_excludes", ()) or ())
+        exclude_key = _rule_key(os.path.join(self.root, ".git", "info", "exclude"))
+        known = cache.rules if whole else None
+        if known is not None and (cache.rules_excludes != excludes or known.get(_EXCLUDE) != exclude_key):
+            known = None
+        seen_rules: dict[str, tuple | None] = {_EXCLUDE: exclude_key}
+        stack = [(s, self._chain_for(s), known is not None) for s in (starts if starts is not None else [""])]
         while stack:
-            folder, parent_chain = stack.pop()
+            folder, parent_chain, trusted = stack.pop()
             if token is not None:
                 token.check()
             disk = os.path.join(self.root, folder) if folder else self.root
@@ -119,8 +172,20 @@ class Capturer:
             except OSError as exc:
                 out.unreadable.append(f"{folder or '.'}: {exc.strerror}")
                 continue
-            has_rules = any(entry.name in IGNORE_FILES for entry in entries)
-            chain = matcher.chain(folder, parent_chain, has_rules)
+            rule_entries = [entry for entry in entries if entry.name in IGNORE_FILES]
+            if rule_entries or trusted:
+                present = set()
+                for entry in rule_entries:
+                    rel = prefix + entry.name
+                    key = seen_rules[rel] = _rule_key(entry.path)
+                    present.add(rel)
+                    if trusted and known.get(rel, _MISSING) != key:
+                        trusted = False   # a rule file of this folder is new or changed
+                if trusted:
+                    for name in IGNORE_FILES:
+                        if prefix + name in known and prefix + name not in present:
+                            trusted = False   # a rule file of this folder was removed
+            chain = matcher.chain(folder, parent_chain, bool(rule_entries))
             for entry in entries:
                 name = entry.name
                 if name.startswith(TEMP_PREFIX):
@@ -129,16 +194,44 @@ class Capturer:
                 try:
                     if entry.is_dir(follow_symlinks=False):
                         if decide(rel, name, True, chain):
-                            out.ignored.append(rel + "/")
+                            ignored.append(rel + "/")
                         else:
-                            stack.append((rel, chain))
+                            stack.append((rel, chain, trusted))
                         continue
+                    st = entry.stat(follow_symlinks=False)
+                    key = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, st.st_mode)
+                    if trusted:
+                        hit = memo_get(rel)
+                        if hit is not None and hit[0] == key:
+                            items[rel] = hit[1]   # unchanged file, unchanged rules: nothing to decide
+                            continue
                     if decide(rel, name, False, chain):
-                        out.ignored.append(rel)
+                        ignored.append(rel)
+                        memo.pop(rel, None)
                         continue
-                    self._add(out, rel, entry.path, entry.stat(follow_symlinks=False), store)
+                    hit = memo_get(rel)
+                    if hit is not None and hit[0] == key:
+                        items[rel] = hit[1]
+                        continue
+                    # ``_add``'s stat-cache hit, inline (it is most files of a first walk in a process).
+                    cached = cache_get(rel)
+                    size, mode = key[0], key[4]
+                    if (cached is not None and len(cached) > 4 and cached[0] == size and cached[1] == key[1]
+                            and cached[2] == key[2] and cached[4] == key[3] and mode & 0o170000 == 0o100000):
+                        item = items[rel] = Item("f" if size <= cap else "x", mode & 0o7777, cached[3], size)
+                        if whole:
+                            memo[rel] = (key, item)
+                        continue
+                    self._add(out, rel, entry.path, st, store)
+                    if whole:   # read just now: remembered too once the stat cache holds it (not racy)
+                        cached = cache_get(rel)
+                        if (cached is not None and len(cached) > 4 and cached[0] == size and cached[1] == key[1]
+                                and cached[2] == key[2] and cached[4] == key[3] and rel in items):
+                            memo[rel] = (key, items[rel])
                 except OSError as exc:
                     out.unreadable.append(f"{rel}: {exc.strerror or exc}")
+        if whole:
+            cache.rules, cache.rules_excludes = seen_rules, excludes
         self._add_paths(out, paths, store)
         return out
 
@@ -291,6 +384,7 @@ class Capturer:
         elif rel in self.cache.entries:
             del self.cache.entries[rel]
             self.cache.dirty = True
+            self.cache.memo.pop(rel, None)
         return True
 
 

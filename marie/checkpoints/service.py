@@ -120,7 +120,7 @@ class CheckpointService:
         self.root = Path(app.root)
         self.base = Path(app.data_dir) / "checkpoints"
         self.base.mkdir(parents=True, exist_ok=True)
-        self.store = ObjectStore(self.base)
+        self.store = ObjectStore(self.base, compress=bool(self._setting("compress", True)))
         self.lock = StoreLock(self.base / "lock")
         self._cache: StatCache | None = None
         self._flat: dict[str, dict[str, Item]] = {}     # root tree hash -> items (small LRU)
@@ -186,6 +186,7 @@ class CheckpointService:
         """
         with self._mutex, self.lock.held(), self._background_paused():
             self._check_gc_generation()
+            self.store.compress = bool(self._setting("compress", True))   # may change while running
             ids = self.store.manifest_ids()
             extras = list(dict.fromkeys(paths or ()))
             try:
@@ -263,11 +264,16 @@ class CheckpointService:
         else:
             # Same process, walked again: update the tree we have (a dict comparison) instead of
             # rebuilding and re-serialising every folder listing.
+            current = state.items
+            get = current.get
             for rel, item in items.items():
-                if state.items.get(rel) != item:
+                old = get(rel)
+                if old is not item and old != item:   # the walk hands back the same Item when unchanged
                     state.set(rel, item)
-            for rel in [r for r in state.items if r not in items]:
-                state.set(rel, None)
+            if len(current) != len(items):
+                # The state now holds every walked path, so only a size difference means some are gone.
+                for rel in [r for r in current if r not in items]:
+                    state.set(rel, None)
             state.ignored = list(cap.ignored)
         root = self._root_with(state, {rel: cap.items[rel] for rel in covered})
         self._remember(root, cap.items)

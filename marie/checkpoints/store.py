@@ -4,7 +4,9 @@ Layout under ``<app.data_dir>/checkpoints`` (outside the user's repository; the 
 HEAD, index and stash are never read or written)::
 
     objects/ab/cdef...   small batches' objects, one file each, named by their BLAKE2b-160 hash
-    packs/pack-*.pack    bigger batches' objects concatenated; ``.idx`` next to it: hash -> (offset, length)
+                         (``cdef....z``: the same, stored zlib-compressed)
+    packs/pack-*.pack    bigger batches' objects concatenated; ``.idx`` next to it: hash -> (offset,
+                         length) for a raw entry, (offset, length, 1) for a zlib-compressed one
     tmp/                 objects and packs being written (a crash leaves strays; ``gc`` removes them)
     manifests/<id>.json  one per checkpoint: label, note, time, root tree, counts (written atomically)
     statcache            path -> (size, mtime_ns, ino, hash) so unchanged files are never re-read
@@ -25,6 +27,19 @@ writer's and never read), folder fsynced. Why packs: on the build machine creati
 ``gc`` deletes dead packs and rewrites partly dead ones (new pack durable before the old goes).
 Manifests are written with ``marie.core.atomic`` (temp + fsync + rename), so a crash never leaves
 half a manifest. Any thread may call these functions; the service serialises writers with the lock.
+
+Compression: an object is stored zlib-compressed (raw deflate, level 1: the fastest) only when that
+pays, i.e. the compressed form is under ``COMPRESS_RATIO`` of the raw size; tiny objects and
+already-compressed or random data are stored as they are (a big object is judged on a trial of its
+first ``COMPRESS_SAMPLE`` bytes, so a large archive costs no full compression pass). The flag is per
+object (the ``.z`` name of a loose object, the third field of a pack index entry), so a store written
+before compression existed (no ``.z`` files, two-field entries) reads and verifies unchanged, and
+both kinds mix freely. Hashes always name the raw bytes: reading and ``verify`` decompress first.
+In a pack, objects up to ``BLOCK_ITEM_MAX`` (most source files and folder listings) are compressed
+together in blocks of ~``BLOCK_BYTES`` (one zlib call per block: per object, zlib's set-up cost more
+than the compression of a typical 600-byte file, and neighbours share words); a block that does not
+pay is stored raw, and data that starts like a compressed format (gzip, zip, PNG, JPEG...) never
+goes in a block. Reading an object from a block decompresses the block (the last few are kept).
 """
 
 from __future__ import annotations
@@ -39,6 +54,7 @@ import os
 import re
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -49,10 +65,69 @@ HASH_HEX = 40
 TREE_CACHE = 8192         # folder listings kept in memory (immutable, so never stale)
 PACK_ABOVE = 16          # a batch of more new objects than this is written as one pack file
 PACK_BUFFER = 8 << 20    # a pack's objects are gathered in memory and written in pieces this big
+COMPRESS_LEVEL = 1       # zlib's fastest level: most of the gain on source text at a fraction of the cost
+COMPRESS_MIN = 64        # smaller objects are stored raw (deflate's overhead eats the gain)
+COMPRESS_RATIO = 0.9     # compressed only when the result is under this share of the raw size
+COMPRESS_SAMPLE = 64 << 10   # bigger objects are first judged on a trial of this many leading bytes
+RAW, ZLIB, BLOCK = 0, 1, 2   # how an object is stored: as is, compressed alone, in a compressed block
+BLOCK_BYTES = 64 << 10   # a pack's small objects are compressed together in blocks of about this size
+BLOCK_ITEM_MAX = 16 << 10   # bigger objects are compressed alone (encode_object)
+BLOCK_CACHE = 32 << 20   # decompressed blocks kept (least recently used out): all the folder listings
+                         # of a 100k-file tree fit, so verify and gc walk every checkpoint's trees
+                         # without decompressing a block per listing
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x28\xb5\x2f\xfd",
+                     b"\xfd7zXZ", b"BZh", b"7z\xbc\xaf", b"wOF2", b"RIFF", b"OggS", b"fLaC", b"ID3")
+_WBITS = -15             # raw deflate: no zlib header or adler32 (the BLAKE2b hash checks the content)
 
 
 def hash_bytes(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=HASH_HEX // 2).hexdigest()
+
+
+def encode_object(data: bytes) -> tuple[bytes, int]:
+    """How ``data`` is stored: (stored bytes, RAW or ZLIB). Compressed only when that saves at
+    least a tenth and it does not start like a compressed format; a big object is tried on its first ``COMPRESS_SAMPLE`` bytes first, so an image
+    or archive (already compressed) is not compressed in full only to be thrown away."""
+    size = len(data)
+    if size < COMPRESS_MIN or data.startswith(_COMPRESSED_MAGIC):
+        return data, RAW
+    if size > 4 * COMPRESS_SAMPLE:
+        head = memoryview(data)[:COMPRESS_SAMPLE]
+        if len(zlib.compress(head, COMPRESS_LEVEL, _WBITS)) >= COMPRESS_RATIO * COMPRESS_SAMPLE:
+            return data, RAW
+    packed = zlib.compress(data, COMPRESS_LEVEL, _WBITS)
+    if len(packed) < COMPRESS_RATIO * size:
+        return packed, ZLIB
+    return data, RAW
+
+
+_PAD = {2: (RAW, 0, 0), 3: (0, 0), 5: ()}   # index entry length -> what _entry appends
+
+
+def _entries(packed: dict, name: str, index: dict) -> None:
+    """``packed[digest] = _entry(name, where)`` for a whole pack index, at C speed (a first
+    checkpoint's index has ~110k entries and every process start reads them all)."""
+    pad = _PAD
+    for digest, where in index.items():
+        packed[digest] = (name,) + where + pad[len(where)]
+
+
+def _entry(name: str, where: tuple) -> tuple[str, int, int, int, int, int]:
+    """A pack index entry as (pack, offset, length, flag, offset in block, length in block):
+    ``(offset, length)`` (raw, as written before compression existed), ``(offset, length, ZLIB)``
+    or ``(block offset, block length, BLOCK, offset in block, length)``."""
+    n = len(where)
+    return (name, where[0], where[1], where[2] if n > 2 else RAW, where[3] if n > 3 else 0, where[4] if n > 4 else 0)
+
+
+def decode_object(stored: bytes, flag: int, digest: str) -> bytes:
+    """The raw bytes of a stored object; raises ``DamagedObject`` if compressed data is broken."""
+    if flag == RAW:
+        return stored
+    try:   # ZLIB, or a whole BLOCK
+        return zlib.decompress(stored, _WBITS)
+    except zlib.error:
+        raise DamagedObject(digest, "content does not match its hash (its compressed data is damaged)") from None
 
 
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]').search
@@ -105,8 +180,9 @@ def _syncfs(folder: Path) -> None:
 
 
 class ObjectStore:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, compress: bool = True) -> None:
         self.base = Path(base)
+        self.compress = compress   # store new objects compressed when that pays (setting checkpoints.compress)
         self.objects = self.base / "objects"
         self.tmp = self.base / "tmp"
         self.manifests = self.base / "manifests"
@@ -119,15 +195,21 @@ class ObjectStore:
         self._tmp_s = os.fspath(self.tmp) + os.sep
         self._fanout: set[str] = set()                   # objects/xx folders known to exist
         self._pending_digests: set[str] = set()          # put since the last flush
-        self._small: list[tuple[str, bytes]] = []        # a batch's first objects, kept in memory
+        self._small: list[tuple[str, bytes, int | None]] = []   # a batch's first objects (flag None: raw content, -1: raw listing; encoded later)
+        # Small objects waiting for the pack's current block, file contents and folder listings
+        # apart (damage to a block of contents leaves the listings readable, and the reverse).
+        self._block: dict[bool, list[tuple[str, bytes]]] = {False: [], True: []}
+        self._block_raw = {False: 0, True: 0}
+        self._blocks: dict[tuple[str, int], bytes] = {}  # (pack, offset) -> a block read back, decompressed
+        self._blocks_bytes = 0
         self._pack_fd: int | None = None                 # the batch's pack being written (in tmp/)
         self._pack_tmp = ""
-        self._pack_index: dict[str, tuple[int, int]] = {}
+        self._pack_index: dict[str, tuple] = {}          # digest -> (offset, length[, ZLIB])
         self._pack_offset = 0
         self._pack_buf: list[bytes] = []                 # appended, not yet written (one write per PACK_BUFFER)
         self._pack_buffered = 0
         self._counter = 0
-        self._packed: dict[str, tuple[str, int, int]] = {}   # digest -> (pack name, offset, length)
+        self._packed: dict[str, tuple] = {}   # digest -> _entry(): (pack, offset, length, flag, in-block offset, length)
         self._pack_names: set[str] = set()
         self._read_fds: dict[str, int] = {}    # pack name -> open fd for ``os.pread`` (thread-safe reads)
         self._fd_lock = threading.Lock()
@@ -137,16 +219,23 @@ class ObjectStore:
 
     # -- objects --------------------------------------------------------------------------------
     def path(self, digest: str) -> Path:
-        return self.objects / digest[:2] / digest[2:]
+        """The loose file of ``digest`` (its ``.z`` form when only that exists)."""
+        raw = self.objects / digest[:2] / digest[2:]
+        z = raw.with_name(raw.name + ".z")
+        return z if not raw.exists() and z.exists() else raw
 
-    def _final(self, digest: str) -> str:
-        return self._objects_s + digest[:2] + os.sep + digest[2:]
+    def _final(self, digest: str, flag: int = RAW) -> str:
+        return self._objects_s + digest[:2] + os.sep + digest[2:] + (".z" if flag == ZLIB else "")
+
+    def _loose_exists(self, digest: str) -> bool:
+        final = self._final(digest)
+        return os.path.exists(final) or os.path.exists(final + ".z")
 
     def has(self, digest: str) -> bool:
-        return digest in self._packed or os.path.exists(self._final(digest))
+        return digest in self._packed or self._loose_exists(digest)
 
     # -- writing: small batches as loose files, bigger ones as one pack ---------------------------
-    def put(self, data: bytes, digest: str | None = None, *, force: bool = False) -> str:
+    def put(self, data: bytes, digest: str | None = None, *, force: bool = False, tree: bool = False) -> str:
         """Store ``data`` (if new) and return its hash. Durable only after ``flush()``.
 
         The first ``PACK_ABOVE`` objects of a batch wait in memory; past that the batch streams
@@ -159,16 +248,61 @@ class ObjectStore:
         if not force and (digest in self._packed or (
                 # Once a batch streams into a pack, a copy of an object that exists loose costs
                 # less than asking the disk (a stat in a big folder took ~0.3 ms under load).
-                self._pack_fd is None and os.path.exists(self._final(digest)))):
+                self._pack_fd is None and self._loose_exists(digest))):
             return digest
         self._pending_digests.add(digest)
         if self._pack_fd is None:
             if len(self._small) < PACK_ABOVE:
-                self._small.append((digest, data))
+                self._small.append((digest, data, -1 if tree else None))   # encoded at flush, or packed in a block
                 return digest
             self._open_pack()
-        self._append(digest, data)
+        self._pack_raw(digest, data, tree)
         return digest
+
+    def _pack_raw(self, digest: str, data: bytes, tree: bool = False) -> None:
+        """Add a raw object to the pack being written: into the current block, or alone."""
+        if self.compress and len(data) <= BLOCK_ITEM_MAX and not data.startswith(_COMPRESSED_MAGIC):
+            self._block[tree].append((digest, data))
+            self._block_raw[tree] += len(data)
+            if self._block_raw[tree] >= BLOCK_BYTES:
+                self._seal_block(tree)
+            return
+        stored, flag = encode_object(data) if self.compress else (data, RAW)
+        self._append(digest, stored, flag)
+
+    def _seal_block(self, tree: bool) -> None:
+        """Compress the waiting small objects as one block (raw, one by one, when that does not pay)."""
+        block, self._block[tree], self._block_raw[tree] = self._block[tree], [], 0
+        if len(block) <= 1:
+            for digest, data in block:
+                self._append(digest, *encode_object(data))
+            return
+        joined = b"".join(data for _, data in block)
+        packed = zlib.compress(joined, COMPRESS_LEVEL, _WBITS)
+        if len(packed) >= COMPRESS_RATIO * len(joined):
+            for digest, data in block:
+                self._append(digest, data, RAW)
+            return
+        offset, inner = self._pack_offset, 0
+        self._pack_buf.append(packed)
+        self._pack_buffered += len(packed)
+        self._pack_offset += len(packed)
+        index = self._pack_index
+        for digest, data in block:
+            index[digest] = (offset, len(packed), BLOCK, inner, len(data))
+            inner += len(data)
+        if self._pack_buffered >= PACK_BUFFER:
+            self._drain_pack()
+
+    def _put_stored(self, digest: str, stored: bytes, flag: int) -> None:
+        """Add an object already in its stored form (new, or copied by gc) to the batch."""
+        self._pending_digests.add(digest)
+        if self._pack_fd is None:
+            if len(self._small) < PACK_ABOVE:
+                self._small.append((digest, stored, flag))
+                return
+            self._open_pack()
+        self._append(digest, stored, flag)
 
     def _temp_name(self, kind: str) -> tuple[str, int]:
         while True:
@@ -191,14 +325,18 @@ class ObjectStore:
         self._pack_offset = 0
         self._pack_buf, self._pack_buffered = [], 0
         small, self._small = self._small, []
-        for digest, data in small:
-            self._append(digest, data)
+        for digest, data, flag in small:
+            if flag is None or flag == -1:
+                self._pack_raw(digest, data, flag == -1)
+            else:
+                self._append(digest, data, flag)
 
-    def _append(self, digest: str, data: bytes) -> None:
+    def _append(self, digest: str, data: bytes, flag: int = RAW) -> None:
         # Buffered: one write(2) per object was a third of a 100-file incremental checkpoint.
         self._pack_buf.append(data)
         self._pack_buffered += len(data)
-        self._pack_index[digest] = (self._pack_offset, len(data))
+        # Raw entries keep the original two fields, so the index reads as before compression.
+        self._pack_index[digest] = (self._pack_offset, len(data), flag) if flag else (self._pack_offset, len(data))
         self._pack_offset += len(data)
         if self._pack_buffered >= PACK_BUFFER:
             self._drain_pack()
@@ -219,14 +357,22 @@ class ObjectStore:
         small, self._small = self._small, []
         self._pending_digests = set()
         if self._pack_fd is not None:
+            try:
+                self._seal_block(False)
+                self._seal_block(True)
+            except BaseException:
+                self.discard_pending()
+                raise
             self._flush_pack()
         if not small:
             return
         pending = []
         try:
-            for digest, data in small:
+            for digest, data, flag in small:
+                if flag is None or flag == -1:
+                    data, flag = encode_object(data) if self.compress else (data, RAW)
                 name, fd = self._temp_name("obj")
-                pending.append((name, digest))
+                pending.append((name, digest, flag))
                 try:
                     self._write_all(fd, data)
                     if len(small) <= 2:
@@ -236,13 +382,13 @@ class ObjectStore:
             if len(small) > 2:
                 _syncfs(self.tmp)
         except BaseException:
-            for name, _ in pending:
+            for name, _, _ in pending:
                 with contextlib.suppress(OSError):
                     os.unlink(name)
             raise
         folders: set[str] = set()
         fanout = self._fanout
-        for tmp, digest in pending:
+        for tmp, digest, flag in pending:
             sub = digest[:2]
             if sub not in fanout:
                 folder = self._objects_s + sub
@@ -250,7 +396,7 @@ class ObjectStore:
                     os.makedirs(folder, exist_ok=True)
                     folders.add(os.fspath(self.objects))
                 fanout.add(sub)
-            os.replace(tmp, self._final(digest))
+            os.replace(tmp, self._final(digest, flag))
             folders.add(self._objects_s + sub)
         if len(folders) > 2:
             _syncfs(self.objects)
@@ -280,12 +426,12 @@ class ObjectStore:
         os.replace(tmp, self.packs / f"{name}.pack")
         os.replace(idx_tmp, self.packs / f"{name}.idx")
         atomic.fsync_dir(self.packs)
-        for digest, (offset, length) in index.items():
-            self._packed[digest] = (name, offset, length)
+        _entries(self._packed, name, index)
         self._pack_names.add(name)
 
     def discard_pending(self) -> None:
         self._small = []
+        self._block, self._block_raw = {False: [], True: []}, {False: 0, True: 0}
         self._pending_digests = set()
         self._pack_buf, self._pack_buffered = [], 0
         if self._pack_fd is not None:
@@ -311,8 +457,10 @@ class ObjectStore:
             except (OSError, ValueError, EOFError, TypeError):
                 continue   # unreadable index: its objects count as missing; verify says so
             name = entry.name[:-4]
-            for digest, (offset, length) in index.items():
-                self._packed[digest] = (name, offset, length)
+            try:   # entries (offset, length) as before compression existed, or longer
+                _entries(self._packed, name, index)
+            except (KeyError, TypeError, AttributeError):
+                continue   # not an index this store writes: its objects count as missing
             self._pack_names.add(name)
 
     def _reader(self, name: str) -> int:
@@ -346,7 +494,14 @@ class ObjectStore:
                     self._load_packs()
                     continue
                 break
-            name, offset, length = where
+            name, offset, length, flag, inner, size = where
+            if flag == BLOCK:
+                with self._fd_lock:
+                    block = self._blocks.pop((name, offset), None)
+                    if block is not None:
+                        self._blocks[(name, offset)] = block   # most recently used: last out
+                if block is not None:
+                    return self._slice(block, inner, size, digest)
             try:
                 fd = self._reader(name)
                 data = os.pread(fd, length, offset)
@@ -360,22 +515,46 @@ class ObjectStore:
                 continue
             if len(data) != length:
                 raise DamagedObject(digest, "truncated in its pack")
+            data = decode_object(data, flag, digest)
+            if flag == BLOCK:
+                blocks = self._blocks
+                with self._fd_lock:
+                    if (name, offset) not in blocks:
+                        blocks[(name, offset)] = data
+                        self._blocks_bytes += len(data)
+                        while self._blocks_bytes > BLOCK_CACHE and len(blocks) > 1:
+                            self._blocks_bytes -= len(blocks.pop(next(iter(blocks))))
+                return self._slice(data, inner, size, digest)
             return data
         raise DamagedObject(digest, "missing")
+
+    @staticmethod
+    def _slice(block: bytes, inner: int, size: int, digest: str) -> bytes:
+        if inner + size > len(block):
+            raise DamagedObject(digest, "content does not match its hash (its compressed block is damaged)")
+        return block[inner:inner + size]
 
     def get(self, digest: str, *, check: bool = True) -> bytes:
         """The stored bytes of ``digest``; raises ``DamagedObject`` if missing or corrupt."""
         if digest in self._packed:
             data = self._read_packed(digest)   # no failing open of a loose path first
         else:
-            try:
-                with open(self._final(digest), "rb") as handle:
-                    data = handle.read()
-            except FileNotFoundError:
+            data = self._read_loose(digest)
+            if data is None:
                 data = self._read_packed(digest)
         if check and hash_bytes(data) != digest:
             raise DamagedObject(digest, "content does not match its hash")
         return data
+
+    def _read_loose(self, digest: str) -> bytes | None:
+        """A loose object's raw bytes (compressed ``.z`` or not), None when there is no loose copy."""
+        for flag in (ZLIB, RAW):
+            try:
+                with open(self._final(digest, flag), "rb") as handle:
+                    return decode_object(handle.read(), flag, digest)
+            except FileNotFoundError:
+                continue
+        return None
 
     def check_many(self, digests: Iterable[str]) -> dict[str, str | None]:
         """Re-hash ``digests``: digest -> None when intact, else why not. Each pack is opened once
@@ -388,7 +567,7 @@ class ObjectStore:
             if where is None:
                 loose.append(digest)
             else:
-                by_pack.setdefault(where[0], []).append((where[1], where[2], digest))
+                by_pack.setdefault(where[0], []).append((where[1], where[2], where[3], where[4], where[5], digest))
         out: dict[str, str | None] = {}
         for name, objects in sorted(by_pack.items()):
             objects.sort()
@@ -399,14 +578,34 @@ class ObjectStore:
                 continue
             with handle:
                 pos = 0
-                for offset, length, digest in objects:
-                    if offset != pos:
-                        handle.seek(offset)
-                    data = handle.read(length)
-                    pos = offset + len(data)
-                    if len(data) != length:
-                        out[digest] = "truncated in its pack"
-                    elif hash_bytes(data) != digest:
+                last: tuple[int, bytes | str] = (-1, b"")   # the block just read: its objects are next
+                for offset, length, flag, inner, size, digest in objects:
+                    if flag == BLOCK and last[0] == offset:
+                        data = last[1]
+                    else:
+                        if offset != pos:
+                            handle.seek(offset)
+                        data = handle.read(length)
+                        pos = offset + len(data)
+                        if len(data) != length:
+                            data = "truncated in its pack"
+                        else:
+                            try:
+                                data = decode_object(data, flag, digest)   # the hash names the raw bytes
+                            except DamagedObject as exc:
+                                data = exc.why
+                        if flag == BLOCK:
+                            last = (offset, data)
+                    if isinstance(data, str):
+                        out[digest] = data
+                        continue
+                    if flag == BLOCK:
+                        try:
+                            data = self._slice(data, inner, size, digest)
+                        except DamagedObject as exc:
+                            out[digest] = exc.why
+                            continue
+                    if hash_bytes(data) != digest:
                         out[digest] = "content does not match its hash"
                     else:
                         out[digest] = None
@@ -422,14 +621,24 @@ class ObjectStore:
         self.close_readers()
 
     def locate(self, digest: str) -> tuple[Path, int, int]:
-        """Where an object's bytes are: (file, offset, length). For tests and repair tools."""
-        final = Path(self._final(digest))
-        if final.exists():
-            return final, 0, final.stat().st_size
+        """Where an object's stored bytes are: (file, offset, length). For tests and repair tools."""
+        for flag in (RAW, ZLIB):
+            final = Path(self._final(digest, flag))
+            if final.exists():
+                return final, 0, final.stat().st_size
         if digest not in self._packed:
             self._load_packs()
-        name, offset, length = self._packed[digest]
+        name, offset, length = self._packed[digest][:3]
         return self.packs / f"{name}.pack", offset, length
+
+    def is_compressed(self, digest: str) -> bool:
+        """Whether ``digest`` is stored compressed (in a pack, or as a ``.z`` loose file)."""
+        if digest not in self._packed:
+            self._load_packs()
+        where = self._packed.get(digest)
+        if where is not None:
+            return where[3] in (ZLIB, BLOCK)
+        return os.path.exists(self._final(digest, ZLIB))
 
     def pack_bytes(self) -> int:
         return sum(e.stat().st_size for e in os.scandir(self.packs) if e.name.endswith((".pack", ".idx")))
@@ -457,11 +666,26 @@ class ObjectStore:
             if len(keep) == len(index):
                 continue
             if keep:
+                blocks: dict[int, bytes | None] = {}
                 with open(pack_path, "rb") as handle:
                     for digest in keep:
-                        offset, length = index[digest]
-                        handle.seek(offset)
-                        self.put(handle.read(length), digest, force=True)
+                        if digest in self._pending_digests:
+                            continue   # also live in another pack rewritten in this pass
+                        _, offset, length, flag, inner, isize = _entry(name, index[digest])
+                        if flag != BLOCK:
+                            # Copied as stored (compressed or not): no decompress/recompress round trip.
+                            handle.seek(offset)
+                            self._put_stored(digest, handle.read(length), flag)
+                            continue
+                        if offset not in blocks:
+                            handle.seek(offset)
+                            try:
+                                blocks[offset] = decode_object(handle.read(length), BLOCK, digest)
+                            except DamagedObject:
+                                blocks[offset] = None   # damaged: verify has said so; nothing to save
+                        block = blocks[offset]
+                        if block is not None and inner + isize <= len(block):
+                            self.put(block[inner:inner + isize], digest, force=True)
                 self.flush()
             idx_path.unlink()
             pack_path.unlink()
@@ -471,7 +695,7 @@ class ObjectStore:
                 if self._packed.get(digest, ("",))[0] == name:
                     del self._packed[digest]
             removed += len(index) - len(keep)
-            freed += size - sum(index[d][1] for d in keep)
+            freed += size - sum(dict((index[d][0], index[d][1]) for d in keep).values())   # a block counts once
         atomic.fsync_dir(self.packs)
         return removed, freed
 
@@ -480,7 +704,8 @@ class ObjectStore:
             if not sub.is_dir(follow_symlinks=False) or len(sub.name) != 2:
                 continue
             for entry in os.scandir(sub.path):
-                yield sub.name + entry.name, Path(entry.path)
+                name = entry.name
+                yield sub.name + (name[:-2] if name.endswith(".z") else name), Path(entry.path)
 
     # -- trees ----------------------------------------------------------------------------------
     def put_tree(self, entries: list) -> str:
@@ -490,7 +715,7 @@ class ObjectStore:
 
     def put_tree_data(self, data: bytes) -> str:
         """Store an encoded listing (``encode_listing``) and return its hash."""
-        digest = self.put(data)
+        digest = self.put(data, tree=True)
         # Keep the bytes: a restore plans by diffing these same folders, and reading them back
         # from a pack costs an open each. Parsed only when read (most never are).
         if digest not in self._trees:
@@ -522,6 +747,9 @@ class ObjectStore:
         """Drop cached listings (gc may have removed their objects; verify must re-read)."""
         self._trees.clear()
         self._tree_raw.clear()
+        with self._fd_lock:
+            self._blocks.clear()
+            self._blocks_bytes = 0
         self.close_readers()   # and re-open packs: what is read next comes from the disk as it is now
 
     def flatten(self, root: str) -> dict[str, Item]:

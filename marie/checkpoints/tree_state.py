@@ -45,9 +45,29 @@ class TreeState:
 
     @classmethod
     def build(cls, items: dict[str, Item], ignored: Iterable[str] = ()) -> "TreeState":
+        """The state of a whole tree at once (a first walk): what ``set`` per item would build,
+        without its per-item bookkeeping (a third of a cold CLI checkpoint of 100k files)."""
         state = cls()
+        files, subdirs = state.files, state.subdirs
         for rel, item in items.items():
-            state.set(rel, item)
+            parent, _, name = rel.rpartition("/")
+            listing = files.get(parent)
+            if listing is None:
+                listing = files[parent] = {}
+            listing[name] = entry_json(name, item.kind, item.mode, item.ref, item.size)
+        for folder in list(files):
+            while folder:
+                subdirs.setdefault(folder, set())
+                parent = folder.rpartition("/")[0]
+                if parent not in files:
+                    files[parent] = {}
+                siblings = subdirs.setdefault(parent, set())
+                if folder in siblings:
+                    break
+                siblings.add(folder)
+                folder = parent
+        state.items = dict(items)
+        state.stale = set(files)
         state.ignored = list(ignored)
         state.changed = {}   # a new tree: the service counts its changes by diffing trees
         return state
