@@ -340,7 +340,7 @@ def _read_plain(stream, regex: re.Pattern[str], summary: SearchSummary, limit: i
         # A big chunk makes thousands of small objects: the automatic GC passes they trigger would
         # walk the whole heap (slower parsing, GUI stalls). Paused per big chunk only, never while
         # waiting on rg; the results hold no reference cycles, so nothing is left for the collector.
-        with gcpause.paused(freeze=False) if len(block) > _GC_PAUSE_ABOVE else _NO_PAUSE:
+        with gcpause.paused() if len(block) > _GC_PAUSE_ABOVE else _NO_PAUSE:
             for raw in block.split(b"\n"):
                 path_raw, _, rest = raw.partition(b"\0")
                 number, _, rest = rest.partition(b":")

@@ -22,6 +22,7 @@ from typing import Any, Callable
 from marie.core import atomic
 from marie.core.events import FILES_WRITTEN, INDEX_CHANGED
 from marie.core.tasks import CancelToken, Task
+from marie.core.release import release_later
 from marie.index import gcpause
 from marie.index.ignore import IgnoreMatcher, matcher_for
 from marie.index.quick_open import FileMatch, QuickOpen
@@ -97,6 +98,10 @@ class IndexService:
                             changes = [Change("removed", p) for p in old.entries.keys() - entries.keys()]
                             changes += [Change("added", p) for p in entries]
                         self._snapshot = new
+                        # Freeing the previous tree is one long C call under the interpreter lock
+                        # (a GUI stall): done in slices on the release thread instead.
+                        release_later(old)
+                        del old
                 for problem in walker.unreadable:
                     self.tell(f"Not indexed: {problem}", "warning", key=f"unreadable:{problem.path}")
                 if self.watcher:
@@ -231,8 +236,11 @@ class IndexService:
                         new_dirs.append(sub.path)
         with self._lock:
             # Re-read: a rescan may have installed a newer snapshot meanwhile.
-            new, changes = self._snapshot.apply(upserts, removals)
+            previous = self._snapshot
+            new, changes = previous.apply(upserts, removals)
             self._snapshot = new
+        release_later(previous)
+        del previous
         # Renames the kernel reported as such reach readers as linked removed/added pairs.
         changes = link_moves(changes, getattr(batch, "moves", ()))
         if self.watcher:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (QFileIconProvider, QInputDialog, QLabel, QMenu, Q
 from shiboken6 import Shiboken
 
 from marie.core.events import INDEX_CHANGED
+from marie.core.release import release_later
 from marie.index.snapshot import Snapshot, display_path
 from marie.ui.commands import Command
 from marie.ui.panels import PanelSpec
@@ -134,10 +135,14 @@ class FileTreeModel(QAbstractItemModel):
                 self.dataChanged.emit(index, index, roles)
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
+        """GUI thread. The previous snapshot is freed on the release thread: dropping a 100k-entry
+        tree here would stall the GUI for 15-25 ms."""
+        previous = self.snapshot
         self.beginResetModel()
         self.snapshot = snapshot
         self._rows.clear()
         self.endResetModel()
+        release_later(previous)
 
     def _id(self, folder: str) -> int:
         found = self._ids.get(folder)
