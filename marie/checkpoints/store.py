@@ -457,10 +457,12 @@ class ObjectStore:
             except (OSError, ValueError, EOFError, TypeError):
                 continue   # unreadable index: its objects count as missing; verify says so
             name = entry.name[:-4]
+            found: dict = {}
             try:   # entries (offset, length) as before compression existed, or longer
-                _entries(self._packed, name, index)
-            except (KeyError, TypeError, AttributeError):
-                continue   # not an index this store writes: its objects count as missing
+                _entries(found, name, index)
+            except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+                continue   # not an index this store writes: none of its objects count (verify says so)
+            self._packed.update(found)
             self._pack_names.add(name)
 
     def _reader(self, name: str) -> int:

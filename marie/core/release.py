@@ -30,10 +30,15 @@ _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
 
+# The ownership test reads exact reference counts. CPython 3.14 may pass locals as borrowed
+# references (counts one lower), so there the helper does nothing and objects are freed as usual.
+ENABLED = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
 def release_later(obj: Any) -> None:
     """Hand ``obj`` to the release thread; the caller should drop its own references right after."""
     global _thread
-    if obj is None:
+    if obj is None or not ENABLED:
         return
     with _lock:
         if _thread is None or not _thread.is_alive():
@@ -50,7 +55,10 @@ def _run() -> None:
     while True:
         try:
             obj = _queue.get(timeout=_POLL_S) if pending else _queue.get()
-            pending.append([obj, time.monotonic() + _SOLE_WAIT_S])
+            # Handed over twice (the index and the file tree drop the same snapshot): one slot, or
+            # the two would count as each other's other holder and neither would ever be sole.
+            if not any(slot and slot[0] is obj for slot in pending):
+                pending.append([obj, time.monotonic() + _SOLE_WAIT_S])
             obj = None
         except queue.Empty:
             pass

@@ -46,7 +46,8 @@ def load_state(repo: pygit2.Repository) -> dict | None:
         return None
     except (OSError, ValueError) as exc:
         raise GitError(f"the rebase state in {path} cannot be read ({exc}); remove that file to forget "
-                       "the rebase, then `git reset --hard ORIG_HEAD` if needed") from None
+                       "the rebase, then `git reset --hard ORIG_HEAD` (the branch's commit before the "
+                       "rebase, recorded when it started) if needed") from None
 
 
 def _save_state(repo: pygit2.Repository, state: dict) -> None:
@@ -80,6 +81,8 @@ def start(gr: Any, upstream: Any, label: str) -> MergeResult:
         local.append(commit)
     state = {"branch": repo.head.name, "orig_head": str(head.id), "onto": str(upstream.id), "upstream": label,
              "todo": [str(c.id) for c in reversed(local)], "current": None, "tip": str(upstream.id), "dropped": []}
+    # As git does: ORIG_HEAD names the commit before the rebase (the recovery the messages point to).
+    repo.references.create("ORIG_HEAD", head.id, force=True)
     return _replay(gr, state)
 
 
@@ -146,6 +149,13 @@ def continue_rebase(gr: Any) -> MergeResult:
     state = load_state(repo)
     if state is None:
         raise GitError("no rebase is in progress")
+    if state.get("current") is None:
+        # The resolution was committed but replaying the rest failed (e.g. a file in the way):
+        # carry on from the saved tip.
+        return _replay(gr, state)
+    if repo.head_is_detached is False or str(repo.head.target) != state["tip"]:
+        raise GitError("HEAD moved since the rebase stopped (another branch was checked out?); switch back "
+                       f"with abort, or check out {state['tip'][:7]} again to continue")
     index = gr._fresh_index()
     paths = _conflict_paths(index)
     if paths:

@@ -632,6 +632,7 @@ class GitRepo:
         """Check out a local branch (or a remote one, creating its local tracking branch). Refuses
         when tracked files have changes unless ``stash``, which stashes them first."""
         repo = self._worktree()
+        self._refuse_during_rebase(f"switching to {name!r}")
         if self.status().dirty:
             if not stash:
                 raise DirtyTreeError("you have uncommitted changes; commit or stash them before switching "
@@ -654,6 +655,7 @@ class GitRepo:
 
     def checkout_detached(self, rev: str) -> str:
         repo = self._worktree()
+        self._refuse_during_rebase(f"checking out {rev}")
         if self.status().dirty:
             raise DirtyTreeError("you have uncommitted changes; commit or stash them first")
         commit = self._lookup_commit(rev)
@@ -969,6 +971,11 @@ class GitRepo:
         from marie.git import rebase
 
         return rebase.abort_rebase(self)
+
+    def _refuse_during_rebase(self, what: str) -> None:
+        # Moving HEAD under a stopped rebase would make "continue" build on the wrong commit.
+        if self._rebase_in_progress():
+            raise GitError(f"a rebase is stopped: continue or abort it before {what}")
 
     def _rebase_in_progress(self) -> bool:
         return (Path(self.repo.path) / "marie-rebase.json").is_file()

@@ -19,21 +19,17 @@ from typing import Iterator
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
-_freeze = False
 
 
 @contextmanager
-def paused(freeze: bool = True) -> Iterator[None]:
-    """Automatic GC off inside the block; on leaving the outermost block, freeze (if any nested
-    user asked to: a snapshot is long-lived, a search's results are not) and restore."""
-    global _depth, _was_enabled, _freeze
+def paused() -> Iterator[None]:
+    """Automatic GC off inside the block; on leaving the outermost block, freeze and restore."""
+    global _depth, _was_enabled
     with _lock:
         if _depth == 0:
             _was_enabled = gc.isenabled()
-            _freeze = False
             gc.disable()
         _depth += 1
-        _freeze = _freeze or freeze
     try:
         yield
     finally:
@@ -41,7 +37,6 @@ def paused(freeze: bool = True) -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 # Move the survivors (the new snapshot) out of the collector's way, then restore.
-                if _freeze:
-                    gc.freeze()
+                gc.freeze()
                 if _was_enabled:
                     gc.enable()

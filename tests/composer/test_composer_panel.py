@@ -72,6 +72,7 @@ def test_composer_pane_plan_mode_and_errors_block_apply(qtbot, pane, workspace):
     qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.approve_button.isVisible(), timeout=10000)
     assert pane.plan_edit.toPlainText() == "1. edit p.py"
+    assert pane.send_button.isEnabled() and not pane.cancel_button.isEnabled()   # the plan is done
     pane.plan_edit.setPlainText("1. edit p.py carefully")
     qtbot.mouseClick(pane.approve_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Not applicable" in pane.status.text(), timeout=10000)

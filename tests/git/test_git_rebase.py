@@ -57,8 +57,13 @@ def _tree(root):
 
 def test_conflict_stops_then_continue_finishes(gapp, diverged):
     repo = diverged
+    before = git(repo, "rev-parse", "HEAD").strip()
     result = gapp.git.pull_sync(rebase=True)
     assert result.kind == "rebase-conflicts" and result.conflicts == ("a.txt",)
+    assert git(repo, "rev-parse", "ORIG_HEAD").strip() == before   # the recovery the messages name
+    git(repo, "branch", "side", before)
+    with pytest.raises(GitError, match="rebase is stopped"):
+        gapp.git.switch_sync("side")                                 # HEAD must stay where the rebase is
     assert "continue the rebase" in result.describe()
     status = gapp.git.status_sync()
     assert status.state == "rebase" and status.detached

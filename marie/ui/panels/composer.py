@@ -269,6 +269,7 @@ class ComposerPanel(QWidget):
             # buttons ``done`` enables (Apply, Undo) are live the moment the result shows.
             self.task = None
             done(result)
+            self._update_buttons()
 
         task = self.app.tasks.submit(job, name="composer", worker=WORKER, on_done=finished_then,
                                      on_error=self._failed)
