@@ -81,3 +81,16 @@ def close_panel(widget) -> None:
     """Wait for the panel's background work, then stop its app."""
     widget.app.tasks.shutdown(wait=True)
     widget.app.close()
+
+
+def open_editor_view(qtbot, path: Path, settings=None, size: tuple[int, int] = (700, 400)):
+    """A shown EditorView on ``path`` (no window), waiting for a background load to finish."""
+    from marie.ui.editor.view import EditorView
+
+    view = EditorView.open(path, settings)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    if view.loading:
+        qtbot.waitUntil(lambda: not view.loading, timeout=30000)
+    return view

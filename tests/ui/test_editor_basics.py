@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import codecs
 import os
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -13,6 +12,7 @@ from PySide6.QtCore import Qt
 from marie.text.codec import BinaryFileError
 from marie.text.document import FileTooLargeError
 from marie.ui.editor.view import EditorView
+from tests.qt_helpers import open_editor_view
 
 ODD_FILES = {
     "crlf.py": b"def f():\r\n    return 1\r\n",
@@ -39,21 +39,12 @@ def type_text(widget, text: str) -> None:
             QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, ch))
 
 
-def make_view(qtbot, path: Path, settings=None) -> EditorView:
-    view = EditorView.open(path, settings)
-    qtbot.addWidget(view)
-    view.resize(700, 400)
-    view.show()
-    if view.loading:
-        qtbot.waitUntil(lambda: not view.loading, timeout=20000)
-    return view
-
 
 @pytest.mark.parametrize("name", sorted(ODD_FILES))
 def test_open_save_unchanged_is_byte_identical(qtbot, tmp_path, name):
     path = tmp_path / name
     path.write_bytes(ODD_FILES[name])
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     assert not view.is_dirty()
     view.save()
     assert path.read_bytes() == ODD_FILES[name]
@@ -62,7 +53,7 @@ def test_open_save_unchanged_is_byte_identical(qtbot, tmp_path, name):
 def test_edit_and_save_keeps_encoding_bom_and_crlf(qtbot, tmp_path):
     path = tmp_path / "w.txt"
     path.write_bytes(codecs.BOM_UTF16_LE + "h\u00e9llo\r\n".encode("utf-16-le"))
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     view.goto(2, 1)
     type_text(view.sci, "w\u00f6rld")
     qtbot.keyClick(view.sci, Qt.Key.Key_Return)
@@ -72,7 +63,7 @@ def test_edit_and_save_keeps_encoding_bom_and_crlf(qtbot, tmp_path):
 
     latin = tmp_path / "l.txt"
     latin.write_bytes("caf\xe9\n".encode("cp1252"))
-    view = make_view(qtbot, latin)
+    view = open_editor_view(qtbot, latin)
     assert view.text() == "caf\xe9\n" and "not UTF-8" in view.encoding_label
     view.goto(1, 5)
     type_text(view.sci, " cr\xe8me")
@@ -83,7 +74,7 @@ def test_edit_and_save_keeps_encoding_bom_and_crlf(qtbot, tmp_path):
 def test_typing_undo_redo_and_dirty_signal(qtbot, tmp_path):
     path = tmp_path / "a.py"
     path.write_text("x = 1\n")
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     seen: list[bool] = []
     view.dirtyChanged.connect(seen.append)
     edits: list[int] = []
@@ -105,7 +96,7 @@ def test_typing_undo_redo_and_dirty_signal(qtbot, tmp_path):
 def test_set_text_is_one_undo_step_and_goto_is_one_based(qtbot, tmp_path):
     path = tmp_path / "g.txt"
     path.write_text("first\nsecond \u00e9t\u00e9\nthird\n")
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     view.goto(2, 9)
     assert view.cursor_position() == (2, 9)
     view.sci.setSelection(view.sci.currentPos() + len("t\u00e9".encode()), view.sci.currentPos())
@@ -160,7 +151,7 @@ def test_save_as_untitled_and_new_language(qtbot, tmp_path):
 def test_reload_keeps_caret_line_and_is_undoable(qtbot, tmp_path):
     path = tmp_path / "r.txt"
     path.write_text("".join(f"line {i}\n" for i in range(50)))
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     view.goto(30, 3)
     path.write_text("".join(f"LINE {i}\n" for i in range(50)))
     view.reload()
@@ -173,7 +164,7 @@ def test_reload_keeps_caret_line_and_is_undoable(qtbot, tmp_path):
 def test_check_disk_clean_reloads_dirty_shows_bar(qtbot, tmp_path):
     path = tmp_path / "d.py"
     path.write_text("base = 0\n")
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     assert view.check_disk() == "unchanged"
     path.write_text("theirs = 1\n")
     assert view.check_disk() == "reloaded" and view.text() == "theirs = 1\n"
@@ -202,7 +193,7 @@ def test_check_disk_clean_reloads_dirty_shows_bar(qtbot, tmp_path):
 def test_deleted_on_disk_is_marked_and_save_recreates(qtbot, tmp_path):
     path = tmp_path / "gone.txt"
     path.write_text("bye\n")
-    view = make_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     path.unlink()
     assert view.check_disk() == "deleted"
     assert view.deleted_on_disk and view.is_dirty() and view.info_bar.kind == "deleted"

@@ -3,11 +3,11 @@ and large files (background load, Scintilla's large-document mode above editor.l
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 
 from marie.ui.editor.view import _DEFAULTS, EditorView
+from tests.qt_helpers import open_editor_view
 
 
 class FakeSettings:
@@ -20,15 +20,6 @@ class FakeSettings:
         return self.values.get(key, _DEFAULTS[key])
 
 
-def open_view(qtbot, path: Path, settings=None) -> EditorView:
-    view = EditorView.open(path, settings)
-    qtbot.addWidget(view)
-    view.resize(600, 300)
-    view.show()
-    if view.loading:
-        qtbot.waitUntil(lambda: not view.loading, timeout=30000)
-    return view
-
 
 def test_editorconfig_indentation_and_trim_on_save(qtbot, tmp_path):
     (tmp_path / ".editorconfig").write_text(
@@ -36,7 +27,7 @@ def test_editorconfig_indentation_and_trim_on_save(qtbot, tmp_path):
         "insert_final_newline = true\n[Makefile]\nindent_style = tab\ntab_width = 8\n")
     path = tmp_path / "a.py"
     path.write_bytes(b"x = 1   \r\ny = 2\t\r\nz")
-    view = open_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     assert (view.sci.useTabs(), view.sci.indent()) == (False, 2)
     assert view.indentation_label() == "Spaces: 2"
     view.goto(2, 6)
@@ -47,7 +38,7 @@ def test_editorconfig_indentation_and_trim_on_save(qtbot, tmp_path):
 
     make = tmp_path / "Makefile"
     make.write_text("all:\n\techo hi\n")
-    mview = open_view(qtbot, make)
+    mview = open_editor_view(qtbot, make)
     assert mview.sci.useTabs() and mview.sci.tabWidth() == 8
 
 
@@ -65,7 +56,7 @@ def test_editorconfig_charset_and_eol_for_new_files(qtbot, tmp_path):
 def test_no_editorconfig_leaves_whitespace_alone(qtbot, tmp_path):
     path = tmp_path / "keep.txt"
     path.write_bytes(b"a   \nb  ")
-    view = open_view(qtbot, path)
+    view = open_editor_view(qtbot, path)
     view.save()
     assert path.read_bytes() == b"a   \nb  "
 
@@ -109,7 +100,7 @@ def test_large_file_mode_above_threshold(qtbot, tmp_path):
 
     small = tmp_path / "small.log"
     small.write_text("x\n")
-    assert not open_view(qtbot, small, settings).large_file_mode
+    assert not open_editor_view(qtbot, small, settings).large_file_mode
 
 
 def test_sliced_loader_equals_textfile_load(tmp_path, monkeypatch):

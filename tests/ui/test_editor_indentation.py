@@ -4,22 +4,12 @@ file loaded in the background is detected too."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 
 from marie.ui.editor.view import EditorView
-from tests.qt_helpers import type_text
+from tests.qt_helpers import open_editor_view, type_text
 
-
-def _open(qtbot, path: Path, settings=None) -> EditorView:
-    view = EditorView.open(path, settings)
-    qtbot.addWidget(view)
-    view.resize(600, 300)
-    view.show()
-    if view.loading:
-        qtbot.waitUntil(lambda: not view.loading, timeout=30000)
-    return view
 
 
 def test_window_shows_and_uses_the_detected_indentation(qtbot, make_window, workspace):
@@ -49,7 +39,7 @@ def test_window_shows_and_uses_the_detected_indentation(qtbot, make_window, work
 def test_typing_follows_the_detected_indentation(qtbot, tmp_path):
     path = tmp_path / "two.py"
     path.write_text("def f():\n  if x:\n    return 1\n")
-    view = _open(qtbot, path)
+    view = open_editor_view(qtbot, path)
     view.goto(2, 8)                                     # end of "  if x:"
     qtbot.keyClick(view.sci, Qt.Key.Key_Return)
     qtbot.keyClicks(view.sci, "y")
@@ -59,7 +49,7 @@ def test_typing_follows_the_detected_indentation(qtbot, tmp_path):
 
     tpath = tmp_path / "tabs.go"
     tpath.write_text("func f() {\n\tif x {\n\t\treturn\n\t}\n}\n")
-    tview = _open(qtbot, tpath)
+    tview = open_editor_view(qtbot, tpath)
     tview.goto(2, 8)
     qtbot.keyClick(tview.sci, Qt.Key.Key_Return)
     qtbot.keyClicks(tview.sci, "y")
@@ -70,13 +60,13 @@ def test_editorconfig_and_project_settings_win(qtbot, tmp_path, app):
     (tmp_path / "ec").mkdir()
     (tmp_path / "ec" / ".editorconfig").write_text("root = true\n[*]\nindent_style = space\nindent_size = 4\n")
     (tmp_path / "ec" / "tabs.c").write_text("int f() {\n\treturn 1;\n}\nint g() {\n\treturn 2;\n}\n")
-    view = _open(qtbot, tmp_path / "ec" / "tabs.c")
+    view = open_editor_view(qtbot, tmp_path / "ec" / "tabs.c")
     assert (view.sci.useTabs(), view.sci.indent()) == (False, 4)
 
     # detection off: the settings' 4 spaces even for a tab-indented file
     app.settings.set_project("editor.detect_indentation", False)
     (app.root / "tabs.c").write_text("int f() {\n\treturn 1;\n}\n")
-    view = _open(qtbot, app.root / "tabs.c", app.settings)
+    view = open_editor_view(qtbot, app.root / "tabs.c", app.settings)
     assert view.indentation_label() == "Spaces: 4"
     # turned back on: the open editor picks it up when the window passes the new settings on
     app.settings.set_project("editor.detect_indentation", True)
@@ -86,7 +76,7 @@ def test_editorconfig_and_project_settings_win(qtbot, tmp_path, app):
     # the project fixes insert_spaces: tabs in the text do not change it, the width still comes from
     # settings; a user-level value would not have stopped detection
     app.settings.set_project("editor.insert_spaces", True)
-    view = _open(qtbot, app.root / "tabs.c", app.settings)
+    view = open_editor_view(qtbot, app.root / "tabs.c", app.settings)
     assert not view.sci.useTabs()
 
 
