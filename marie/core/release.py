@@ -114,13 +114,15 @@ def _release(obj: Any) -> None:
 
 
 def _empty(container: dict | list) -> None:
+    """Free the items a slice at a time. A dict's keys and values are moved into lists first (a
+    quick C pass that frees nothing), so each slice is one C-level ``del`` rather than a Python
+    loop of ``popitem`` calls: the same total work as a plain free, cut into pieces."""
     if isinstance(container, dict):
-        pop = container.popitem
-        while container:
-            for _ in range(min(SLICE, len(container))):
-                pop()
-            time.sleep(0)   # let a waiting thread (the GUI) take the interpreter
+        parts = [list(container), list(container.values())]
+        container.clear()
     else:
-        while container:
-            del container[-SLICE:]
-            time.sleep(0)
+        parts = [container]
+    for part in parts:
+        while part:
+            del part[-SLICE:]
+            time.sleep(0)   # let a waiting thread (the GUI) take the interpreter
