@@ -11,15 +11,21 @@ import logging
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from marie.core import paths
 from marie.core.dispatch import Dispatcher, InlineDispatcher
-from marie.core.events import SETTINGS_CHANGED, EventBus
+from marie.core.event_types import SettingsChanged
+from marie.core.events import EventBus
 from marie.core.settings import Settings
 from marie.core.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from marie.services import AiApi, CheckpointsApi, FileOpsApi, GitApi, IndexApi, LspApi, Services, WritesApi
+    from marie.workspace.writes import Auditor
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class App:
@@ -34,7 +40,7 @@ class App:
             project_file=paths.project_settings_file(self.root),
             policy_file=paths.policy_file(),
         )
-        self.settings.subscribe(lambda keys: self.events.emit(SETTINGS_CHANGED, keys=keys))
+        self.settings.subscribe(lambda keys: self.events.publish(SettingsChanged(frozenset(keys))))
         self._created: list[Any] = []
         self._lock = threading.RLock()
         self.closed = False
@@ -44,7 +50,7 @@ class App:
         """Per-workspace data folder (outside the user's repository)."""
         return paths.workspace_data_dir(self.root)
 
-    def _make(self, factory: Any) -> Any:
+    def _make(self, factory: Callable[["App"], T]) -> T:
         with self._lock:
             service = factory(self)
             self._created.append(service)
@@ -52,31 +58,48 @@ class App:
 
     # -- services (created on first use) --------------------------------------------------------
     @cached_property
-    def index(self):
+    def index(self) -> IndexApi:
         """Project scan, live watcher, quick open, symbols and project search (``marie.index``)."""
         from marie.index.service import IndexService
         return self._make(IndexService)
 
     @cached_property
-    def git(self):
+    def git(self) -> GitApi:
         """The git service; every pygit2 call runs on the "git" worker (``marie.git``)."""
         from marie.git.service import GitService
         return self._make(GitService)
 
     @cached_property
-    def checkpoints(self):
+    def checkpoints(self) -> CheckpointsApi:
         """The per-workspace checkpoint store (``marie.checkpoints``)."""
         from marie.checkpoints.service import CheckpointService
         return self._make(CheckpointService)
 
     @cached_property
-    def writes(self):
-        """The single write path: checkpoint, atomic write, audit, index refresh."""
-        from marie.checkpoints.write_path import WritePath
+    def writes(self) -> WritesApi:
+        """The single write path: checkpoint, atomic write, audit, ``FilesWritten`` (``marie.workspace``)."""
+        from marie.workspace.writes import WritePath
         return self._make(WritePath)
 
     @cached_property
-    def ai(self):
+    def fileops(self) -> FileOpsApi:
+        """Create, rename, delete and duplicate files and folders through ``writes`` (``marie.workspace``)."""
+        from marie.workspace.fileops import FileOperations
+        return FileOperations(self.writes)
+
+    @cached_property
+    def governance(self):
+        """Admin policy, the egress gate, audit, encryption keys and budgets (``marie.governance``)."""
+        from marie.governance.service import Governance
+        return self._make(Governance)
+
+    @property
+    def audit(self) -> Auditor:
+        """Where every write is recorded (``marie.workspace.writes.Auditor``): the governance audit log."""
+        return self.governance.audit
+
+    @cached_property
+    def ai(self) -> AiApi:
         """Model providers, routing and usage accounting (``marie.ai``)."""
         from marie.ai.service import AIService
         return self._make(AIService)
@@ -88,10 +111,16 @@ class App:
         return self._make(ComposerService)
 
     @cached_property
-    def lsp(self):
+    def lsp(self) -> LspApi:
         """Language-server supervisor and the jedi fallback (``marie.lsp``)."""
         from marie.lsp.service import LspService
         return self._make(LspService)
+
+    @cached_property
+    def plugins(self):
+        """Plugins and what they contribute; loaded on first query (``marie.plugins``)."""
+        from marie.plugins.registry import PluginService
+        return self._make(PluginService)
 
     # -- lifetime -------------------------------------------------------------------------------
     def close(self) -> None:

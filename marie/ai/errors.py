@@ -8,7 +8,7 @@ from __future__ import annotations
 from marie.core.tasks import Cancelled
 
 __all__ = ["AIError", "AuthError", "RateLimited", "ContextTooLong", "ServerDown", "ModelMissing",
-           "ModelLoadError", "BadResponse", "Refused", "Cancelled"]
+           "ModelLoadError", "BadResponse", "Refused", "NativeCrash", "Cancelled"]
 
 
 class AIError(Exception):
@@ -43,6 +43,21 @@ class ContextTooLong(AIError):
 
 class ServerDown(AIError):
     """The provider cannot be reached, timed out, or failed on its side (HTTP 5xx, worker crash)."""
+
+
+class NativeCrash(ServerDown):
+    """The local model worker died from a signal in native code (llama.cpp), e.g. SIGSEGV or SIGILL.
+
+    ``signal`` is the signal's name, ``phase`` what the worker was doing ("loading" or "generating"),
+    ``where`` the innermost Python frame that called into native code (from faulthandler), if known.
+    """
+
+    def __init__(self, message: str, *, provider: str = "local", signal: str = "", phase: str = "",
+                 where: str = "") -> None:
+        super().__init__(message, provider=provider)
+        self.signal = signal
+        self.phase = phase
+        self.where = where
 
 
 class ModelMissing(AIError):

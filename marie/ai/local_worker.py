@@ -10,14 +10,22 @@ prompt and context). ``swa_full`` is set so models with sliding-window attention
 their cache to a prefix instead of re-processing everything.
 
 Requests (``op``): load, complete, tokenize, cancel, shutdown. Events (``ev``): progress, loaded,
-text, done, result, error. A reader thread applies ``cancel`` at once (the generation loop checks the
-flag between tokens); everything else runs in order on the main thread.
+prompt (prompt-processing progress: tokens done / total), text, done, result, error. A reader thread
+applies ``cancel`` at once (the generation loop checks the flag between tokens); everything else runs
+in order on the main thread.
+
+Native crashes: ``faulthandler`` is on, so a SIGSEGV/SIGILL/SIGBUS in llama.cpp prints the Python
+stack that called into native code to stderr (the parent reads it to say where it crashed) before
+the process dies with the signal. ``load`` with ``safe`` set turns off llama.cpp's extra buffer types
+(weight repacking into CPU-specific layouts such as AMX tiles), the code path behind the known
+crashes, at some cost in speed; the parent retries once in that mode after a crash.
 """
 
 from __future__ import annotations
 
 import codecs
 import ctypes
+import faulthandler
 import json
 import os
 import queue
@@ -91,6 +99,7 @@ class Worker:
         self.llm = None
         self.arch = ""
         self.model_path = ""
+        self.safe = False
         self.cancelled: set[int] = set()
         self.jobs: queue.Queue = queue.Queue()
 
@@ -133,7 +142,9 @@ class Worker:
         from llama_cpp import Llama
 
         path = msg["path"]
-        if self.llm is not None and self.model_path == path and msg.get("n_ctx") == self.llm.n_ctx():
+        safe = bool(msg.get("safe"))
+        if (self.llm is not None and self.model_path == path and msg.get("n_ctx") == self.llm.n_ctx()
+                and safe == self.safe):
             send(ev="loaded", id=msg.get("id"), **self._describe())
             return
         self.llm = None
@@ -154,14 +165,19 @@ class Worker:
         def params_with_progress():
             params = original()
             params.progress_callback = on_progress
+            if safe:
+                # No repacked weight layouts (AMX tiles, interleaved Q4 blocks): the plain kernels.
+                params.use_extra_bufts = False
             return params
 
         llama_cpp.llama_model_default_params = params_with_progress
         try:
+            n_batch = int(msg.get("n_batch", 512))
             llm = Llama(model_path=path, n_ctx=int(msg.get("n_ctx", 2048)), n_threads=int(msg["threads"]),
                         n_threads_batch=int(msg.get("threads_batch") or msg["threads"]),
-                        n_batch=int(msg.get("n_batch", 512)), seed=int(msg.get("seed", 0)),
-                        swa_full=True, verbose=False)
+                        n_batch=n_batch, n_ubatch=min(n_batch, int(msg.get("n_ubatch") or n_batch)),
+                        flash_attn=bool(msg.get("flash_attn", False)) and not safe,
+                        seed=int(msg.get("seed", 0)), swa_full=True, verbose=False)
         except Exception as exc:
             err = RuntimeError(f"llama.cpp could not load {os.path.basename(path)}: {exc}. "
                                "The file may be corrupt, truncated or not a supported model.")
@@ -169,7 +185,7 @@ class Worker:
             raise err from exc
         finally:
             llama_cpp.llama_model_default_params = original
-        self.llm, self.model_path = llm, path
+        self.llm, self.model_path, self.safe = llm, path, safe
         self.arch = str(llm.metadata.get("general.architecture", ""))
         send(ev="loaded", id=msg.get("id"), **self._describe())
 
@@ -177,7 +193,7 @@ class Worker:
         llm = self.llm
         return {"n_ctx": llm.n_ctx(), "n_ctx_train": llm._model.n_ctx_train(), "arch": self.arch,
                 "name": llm.metadata.get("general.name", ""), "params": llm._model.n_params(),
-                "threads": llm.n_threads}
+                "threads": llm.n_threads, "threads_batch": llm.n_threads_batch, "safe": self.safe}
 
     def _need_model(self):
         if self.llm is None:
@@ -224,6 +240,12 @@ class Worker:
                 break
             cached += 1
         cached = min(cached, len(tokens) - 1) if cached else 0
+        self._process_prompt(llm, tokens, cached, rid)
+        if rid in self.cancelled:
+            self.cancelled.discard(rid)
+            send(ev="done", id=rid, finish="cancelled", prompt_tokens=len(tokens), completion_tokens=0,
+                 cached_tokens=cached)
+            return
         llm.set_seed(int(msg.get("seed", 0)))
         temperature = float(msg.get("temperature", 0.0))
         stops = [s for s in msg.get("stop", []) if s]
@@ -283,12 +305,44 @@ class Worker:
              send_s_per_token=send_s / generated if generated else 0.0)
 
 
+    def _process_prompt(self, llm: Any, tokens: list[int], cached: int, rid: int) -> None:
+        """Evaluate the uncached part of the prompt in chunks, reporting ``prompt`` progress events.
+
+        llama-cpp-python's ``generate`` would evaluate the whole prompt in one silent call; done here
+        in n_batch chunks the user sees "prompt 512/1,856" instead of a frozen wait, and a cancel is
+        honoured between chunks. ``generate`` then finds the prompt in the KV cache (longest common
+        prefix) and evaluates only the last token. The final token is left for ``generate``, which
+        needs at least one token to evaluate to produce logits.
+        """
+        todo = len(tokens) - 1 - cached
+        if todo <= 0:
+            return
+        # Keep the prefix the cache already holds; eval() drops the KV entries past n_tokens itself
+        # (swa_full keeps that partial removal possible for Gemma's sliding-window layers).
+        if llm.n_tokens > cached:
+            llm.n_tokens = cached
+        chunk = max(64, int(llm.n_batch))
+        done = cached
+        total = len(tokens)
+        send(ev="prompt", id=rid, done=done, total=total)
+        while done < total - 1:
+            if rid in self.cancelled:
+                return
+            end = min(total - 1, done + chunk)
+            llm.eval(tokens[done:end])
+            done = end
+            send(ev="prompt", id=rid, done=done, total=total)
+
+
 def main() -> int:
     global _out
     # Keep the protocol on a private copy of stdout; anything printed to fd 1 later goes to stderr.
     _out = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    # On SIGSEGV/SIGILL/SIGBUS/SIGFPE: print the Python frames that called into native code, then die
+    # with the signal. The parent turns this into a message a user can act on.
+    faulthandler.enable(file=sys.stderr, all_threads=False)
     send(ev="hello", pid=os.getpid())
     Worker().run()
     return 0

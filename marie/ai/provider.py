@@ -29,6 +29,8 @@ class Result:
     ttft_s: float | None = None
     finish: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    # What the user should know about how this answer was made (e.g. "retried in safe mode").
+    notes: list[str] = field(default_factory=list)
 
 
 class Provider:

@@ -5,8 +5,11 @@ that answers wins. A provider that is down, rate-limited, refused by the gate or
 through to the next entry with a note (``Completion.notes`` and a "notice" event). Nothing is retried
 once text has been streamed to the caller (the caller would see it twice).
 
-Every request passes ``self.gate(provider, request)`` before anything leaves the machine: today it
-enforces ``ai.local_only``; the governance policy plugs in at this point (``add_gate``).
+Every request passes the governance egress gate (``marie.governance.gate``) before anything leaves
+the machine: the admin policy (local-only, allowed providers, endpoints and models), the budget, the
+secret scan (block / redact / warn) and an audit record. ``complete`` is the only way out: callers
+that want one particular provider pass ``route="provider[:model]"`` instead of calling a provider
+themselves. Placeholders of redacted secrets in the answer are mapped back here, on this machine.
 """
 
 from __future__ import annotations
@@ -21,26 +24,30 @@ from marie.ai.anthropic import AnthropicProvider
 from marie.ai.local import LocalProvider
 from marie.ai.openai_compat import OpenAIProvider
 from marie.ai.provider import Provider
-from marie.ai.types import Capabilities, ChatRequest, Completion, Usage
+from marie.ai.types import Capabilities, ChatRequest, Completion, ToolCall, Usage
 from marie.ai.usage import UsageStore, cost_of
+from marie.core.event_types import ModelState
 from marie.core.tasks import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
 
 TASKS = ("composer", "commit_message", "chat")
-MODEL_STATE = "ai.model_state"  # event: state ("unloaded"|"loading"|"ready"|"error"), model, detail
 
 
 class AIService:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.settings = app.settings
-        self.usage = UsageStore()
+        self.usage = UsageStore(cipher=self._usage_cipher)
         self._providers: dict[str, Provider] = {}
         self._lock = threading.Lock()
         self._gates: list[Callable[[Provider, ChatRequest], None]] = []
         self.model_state: dict = {"state": "unloaded", "model": self.settings.get("ai.local.model")}
         self._unsubscribe = self.settings.subscribe(self._settings_changed)
+
+    def _usage_cipher(self) -> Any:
+        """The at-rest cipher for usage rows (None: plaintext), asked for each time the store opens."""
+        return self._governance().cipher()
 
     # -- providers ----------------------------------------------------------------------------
     def provider(self, name: str) -> Provider:
@@ -81,7 +88,7 @@ class AIService:
 
     def _on_local_state(self, state: str, detail: dict) -> None:
         self.model_state = {"state": state, **detail}
-        self.app.events.emit(MODEL_STATE, state=state, model=detail.get("model", ""), detail=detail)
+        self.app.events.publish(ModelState(state, detail.get("model", ""), dict(detail)))
 
     # -- routing ------------------------------------------------------------------------------
     def route(self, task: str) -> list[tuple[str, str]]:
@@ -123,21 +130,43 @@ class AIService:
 
     # -- the gate -----------------------------------------------------------------------------
     def add_gate(self, gate: Callable[[Provider, ChatRequest], None]) -> None:
-        """Add a check run before any request leaves (governance); it raises ``errors.Refused``."""
+        """Add an extra check run after the governance gate (it raises ``errors.Refused``)."""
         self._gates.append(gate)
 
-    def gate(self, provider: Provider, request: ChatRequest) -> None:
-        """The single point every request passes before it is sent. Raises ``errors.Refused``."""
-        if self.settings.get("ai.local_only") and not provider.local:
-            raise errors.Refused(f"{provider.name} is a remote provider and ai.local_only is on; the prompt was "
-                                 "not sent", provider=provider.name)
+    def _governance(self) -> Any:
+        gov = getattr(self.app, "governance", None)
+        if gov is None:   # an app object without governance (a test double): build one for it
+            from marie.governance.service import Governance
+
+            gov = self.__dict__.setdefault("_own_governance", Governance(self.app))
+        return gov
+
+    def gate(self, provider: Provider, request: ChatRequest, task: str = "chat", model: str = "", *,
+             redact: bool = False) -> Any:
+        """The single point every request passes before it is sent; returns the ``GateOutcome``.
+
+        Send ``outcome.request``, never the request passed in. A caller that does not (``redact``
+        False, the default: it may ignore the return value) gets a refusal instead of a redaction
+        when the prompt holds secrets, so nothing raw leaves either way; ``complete`` redacts.
+        Raises ``errors.Refused``. Worker thread."""
+        outcome = self._governance().gate.check(task, provider, model, request, allow_redact=redact)
         for check in self._gates:
-            check(provider, request)
+            check(provider, outcome.request)
+        return outcome
+
+    def gate_text(self, task: str, destination: str, text: str, *, local: bool = False) -> Any:
+        """The gate for a payload that is not a chat request (MCP calls to remote servers, raw
+        fill-in-the-middle prompts): send ``outcome.request.messages[0].content`` and map an answer
+        back with ``outcome.restore``. Raises ``errors.Refused``. Worker thread."""
+        return self._governance().gate.check_text(task, destination, text, local=local)
 
     # -- requests -----------------------------------------------------------------------------
     def complete(self, task: str, request: ChatRequest, token: CancelToken | None = None,
-                 on_text: Callable[[str], None] | None = None) -> Completion:
-        """Run ``request`` for ``task``; blocking, call on a worker. ``on_text`` runs on this thread."""
+                 on_text: Callable[[str], None] | None = None, route: str | None = None) -> Completion:
+        """Run ``request`` for ``task``; blocking, call on a worker. ``on_text`` runs on this thread.
+
+        ``route`` ("provider" or "provider:model") sends to that provider only, instead of the task's
+        routing list; the request still passes the gate and is accounted under ``task``."""
         notes: list[str] = []
         streamed = [False]
 
@@ -146,28 +175,32 @@ class AIService:
             if on_text:
                 on_text(piece)
 
-        route = self.route(task)
+        if route:
+            provider_name, _, model_name = route.partition(":")
+            route_list = [(provider_name.strip(), model_name.strip())]
+        else:
+            route_list = self.route(task)
         last_error: errors.AIError | None = None
-        for index, (name, model) in enumerate(route):
+        for index, (name, model) in enumerate(route_list):
             if token is not None and token.cancelled:
                 raise Cancelled()
             started = time.perf_counter()
             try:
                 provider = self.provider(name)
                 model = self._model_for(provider, model)
-                self.gate(provider, request)
-                result = provider.complete(request, model, token, forward)
+                outcome = self.gate(provider, request, task, model, redact=True)
+                result = provider.complete(outcome.request, model, token, forward)
             except Cancelled:
                 raise
             except errors.AIError as exc:
                 last_error = exc
                 self._record_failure(task, name, model, exc, time.perf_counter() - started)
-                if streamed[0] or index == len(route) - 1:
+                if streamed[0] or index == len(route_list) - 1:
                     if notes:
                         exc.message = " ".join(notes) + " " + exc.message
                         exc.args = (exc.message,)
                     raise
-                nxt = route[index + 1][0]
+                nxt = route_list[index + 1][0]
                 note = f"{name} failed ({exc.message.rstrip('.')}); falling back to {nxt}."
                 notes.append(note)
                 self.app.events.notice(note, "warning")
@@ -175,8 +208,20 @@ class AIService:
             usage = result.usage
             usage.cost_usd = cost_of(usage, result.model, self.settings.get("ai.prices", {}) or {})
             self.usage.record(task, name, result.model, usage, ttft_s=result.ttft_s)
-            return Completion(result.text, usage, name, result.model, notes, list(result.tool_calls))
+            self._audit_result(outcome, task, name, result.model, usage, ok=True)
+            calls = [ToolCall(c.id, c.name, _restore_args(outcome, c.arguments)) for c in result.tool_calls]
+            return Completion(outcome.restore(result.text), usage, name, result.model, notes + list(result.notes),
+                              calls)
         raise last_error or errors.AIError(f"no provider is configured for {task}")
+
+    def _audit_result(self, outcome: Any, task: str, provider: str, model: str, usage: Usage, ok: bool) -> None:
+        try:
+            self._governance().audit.record("ai.result", request_seq=outcome.audit_seq, task=task, provider=provider,
+                                            model=model, ok=ok, prompt_tokens=usage.prompt_tokens,
+                                            completion_tokens=usage.completion_tokens,
+                                            cached_tokens=usage.cached_tokens, cost_usd=usage.cost_usd)
+        except Exception:
+            log.exception("could not audit the result")
 
     def _record_failure(self, task: str, provider: str, model: str, exc: errors.AIError, seconds: float) -> None:
         try:
@@ -187,7 +232,7 @@ class AIService:
 
     # -- local model lifecycle ----------------------------------------------------------------
     def preload(self) -> Any:
-        """Load the local model in the background (GUI-safe); progress via the "ai.model_state" event."""
+        """Load the local model in the background (GUI-safe); progress via ``ModelState`` events."""
         provider = self.provider("local")
         assert isinstance(provider, LocalProvider)
         return provider.load_async(self.app.tasks)
@@ -201,3 +246,15 @@ class AIService:
                 provider.close()
             except Exception:
                 log.exception("closing provider %s failed", provider.name)
+
+
+def _restore_args(outcome: Any, arguments: dict) -> dict:
+    """Tool-call arguments with redaction placeholders mapped back (only when there are any)."""
+    if not outcome.mapping:
+        return arguments
+    import json
+
+    try:
+        return json.loads(outcome.restore(json.dumps(arguments, ensure_ascii=False)))
+    except ValueError:
+        return arguments

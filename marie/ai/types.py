@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,9 @@ class ChatRequest:
     json_schema: dict | None = None
     tools: tuple[Tool, ...] = ()
     tool_choice: str | None = None
+    # Called as progress(done, total) with prompt tokens processed so far, on the provider's thread,
+    # while a local model reads a long prompt (the wait before the first token). Not sent anywhere.
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """Usage accounting: one row per request in SQLite (``paths.data_dir()/usage.sqlite``).
 
+With encryption at rest on (``governance.encryption``), rows go sealed into the ``sealed`` table
+(time in clear for range queries, the rest AES-GCM with the time as associated data) and every
+report reads them back through the same ``rows`` call; without the key, nothing is written.
+
 Prices come from the ``ai.prices`` settings table: ``"model" = {prompt = USD per million tokens,
 completion = ..., cache_read = ..., cache_write = ...}`` (``cached`` is the older name of
 ``cache_read``). Any thread (each call opens its own connection).
@@ -7,10 +11,12 @@ completion = ..., cache_read = ..., cache_write = ...}`` (``cached`` is the olde
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from marie.ai.types import Usage
 from marie.core import paths
@@ -23,6 +29,7 @@ CREATE TABLE IF NOT EXISTS requests (
     cache_write_tokens INTEGER NOT NULL DEFAULT 0
 )
 """
+_SEALED = "CREATE TABLE IF NOT EXISTS sealed (ts REAL NOT NULL, blob BLOB NOT NULL)"
 _COLUMNS = ("ts", "task", "provider", "model", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s",
             "ttft_s", "cost_usd", "ok", "error", "cache_write_tokens")
 
@@ -61,16 +68,23 @@ def cost_of(usage: Usage, model: str, prices: dict) -> float:
 
 
 class UsageStore:
-    def __init__(self, path: Path | None = None) -> None:
+    """``cipher``: a ``marie.governance.crypto.Cipher``, a callable returning one (or None), or None."""
+
+    def __init__(self, path: Path | None = None, cipher: Any = None) -> None:
         self.path = path or paths.data_dir() / "usage.sqlite"
         self._lock = threading.Lock()
         self._ready = False
+        self._cipher = cipher
+
+    def cipher(self) -> Any:
+        return self._cipher() if callable(self._cipher) else self._cipher
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=10)
         if not self._ready:
             conn.execute(_SCHEMA)
+            conn.execute(_SEALED)
             have = {row[1] for row in conn.execute("PRAGMA table_info(requests)")}
             if "cache_write_tokens" not in have:  # a usage file from before cache writes were counted
                 conn.execute("ALTER TABLE requests ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
@@ -80,29 +94,59 @@ class UsageStore:
 
     def record(self, task: str, provider: str, model: str, usage: Usage, ttft_s: float | None = None,
                ok: bool = True, error: str = "") -> None:
+        values = (time.time(), task, provider, model, usage.prompt_tokens, usage.completion_tokens,
+                  usage.cached_tokens, usage.latency_s, ttft_s, usage.cost_usd, int(ok), error[:300],
+                  usage.cache_write_tokens)
+        cipher = self.cipher()   # raises KeyUnavailable when encryption is on without a key
         with self._lock, self._connect() as conn:
-            conn.execute(f"INSERT INTO requests ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})",
-                         (time.time(), task, provider, model, usage.prompt_tokens, usage.completion_tokens,
-                          usage.cached_tokens, usage.latency_s, ttft_s, usage.cost_usd, int(ok), error[:300],
-                          usage.cache_write_tokens))
+            if cipher is None:
+                conn.execute(f"INSERT INTO requests ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})",
+                             values)
+            else:
+                blob = cipher.seal(json.dumps(dict(zip(_COLUMNS, values))).encode(), repr(values[0]).encode())
+                conn.execute("INSERT INTO sealed (ts, blob) VALUES (?, ?)", (values[0], blob))
+
+    def rows(self, since: float = 0.0, until: float = float("inf")) -> list[dict]:
+        """Every request row in [since, until), oldest first (sealed rows opened). Any thread."""
+        with self._lock, self._connect() as conn:
+            conn.row_factory = sqlite3.Row
+            plain = [dict(r) for r in conn.execute("SELECT * FROM requests WHERE ts >= ? AND ts < ? ORDER BY ts",
+                                                   (since, until))]
+            sealed = conn.execute("SELECT ts, blob FROM sealed WHERE ts >= ? AND ts < ? ORDER BY ts",
+                                  (since, until)).fetchall()
+        if sealed:
+            cipher = self.cipher()
+            if cipher is None:
+                raise RuntimeError("the usage file holds encrypted rows but encryption is off: turn it on to read them")
+            for row in sealed:
+                plain.append(json.loads(cipher.open(bytes(row["blob"]), repr(row["ts"]).encode(), what="a usage row")))
+            plain.sort(key=lambda r: r["ts"])
+        return plain
+
+    def spent(self, since: float) -> float:
+        """USD spent since ``since`` (budgets)."""
+        return sum(r["cost_usd"] or 0.0 for r in self.rows(since))
 
     def summary(self, since: float = 0.0) -> list[dict]:
         """Totals per provider and model since ``since`` (a Unix time)."""
-        with self._lock, self._connect() as conn:
-            rows = conn.execute(
-                "SELECT provider, model, COUNT(*), SUM(ok), SUM(prompt_tokens), SUM(completion_tokens), "
-                "SUM(cached_tokens), AVG(latency_s), AVG(ttft_s), SUM(cost_usd), SUM(cache_write_tokens) "
-                "FROM requests WHERE ts >= ? "
-                "GROUP BY provider, model ORDER BY provider, model", (since,)).fetchall()
-        keys = ("provider", "model", "requests", "ok", "prompt_tokens", "completion_tokens", "cached_tokens",
-                "avg_latency_s", "avg_ttft_s", "cost_usd", "cache_write_tokens")
-        return [dict(zip(keys, row)) for row in rows]
+        groups: dict[tuple, list[dict]] = {}
+        for row in self.rows(since):
+            groups.setdefault((row["provider"], row["model"]), []).append(row)
+        out = []
+        for (provider, model), rows in sorted(groups.items()):
+            ttfts = [r["ttft_s"] for r in rows if r["ttft_s"] is not None]
+            out.append({"provider": provider, "model": model, "requests": len(rows), "ok": sum(r["ok"] for r in rows),
+                        "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
+                        "completion_tokens": sum(r["completion_tokens"] for r in rows),
+                        "cached_tokens": sum(r["cached_tokens"] for r in rows),
+                        "avg_latency_s": sum(r["latency_s"] for r in rows) / len(rows),
+                        "avg_ttft_s": sum(ttfts) / len(ttfts) if ttfts else None,
+                        "cost_usd": sum(r["cost_usd"] for r in rows),
+                        "cache_write_tokens": sum(r.get("cache_write_tokens") or 0 for r in rows)})
+        return out
 
     def recent(self, limit: int = 20) -> list[dict]:
-        with self._lock, self._connect() as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute("SELECT * FROM requests ORDER BY ts DESC LIMIT ?", (limit,)).fetchall()
-        return [dict(r) for r in rows]
+        return list(reversed(self.rows()))[:limit]
 
 
 def format_report(rows: list[dict]) -> str:

@@ -1,8 +1,8 @@
 """The dirty set: paths that may have changed since the last checkpoint, so the next one re-stats
 only them instead of walking 100k files.
 
-Fed by the index's ``index.changed(snapshot, changes)`` events (the watcher's batches and the diffs
-of rescans) and by ``files.written`` (the single write path). Event handlers may run on any thread
+Fed by the index's ``IndexChanged(snapshot, changes)`` events (the watcher's batches and the diffs
+of rescans) and by ``FilesWritten`` (the single write path). Event handlers may run on any thread
 (inline on the watcher's thread, or the GUI thread through the Qt dispatcher), so everything here is
 guarded by one lock.
 
@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable
 
-from marie.core.events import FILES_WRITTEN, INDEX_CHANGED
+from marie.core.event_types import FilesWritten, IndexChanged
 
 FULL_WALK_ABOVE = 20_000      # more dirty paths than this: a full walk costs about the same
 _RULE_FILES = (".gitignore", ".ignore")
@@ -47,8 +47,8 @@ class DirtyFeed:
         self._seen = None            # the last index Snapshot whose changes are in ``_paths``
         self._notices_seen = 0
         events = getattr(app, "events", None)
-        self._unsubscribe = [events.subscribe(INDEX_CHANGED, self._on_index_changed),
-                             events.subscribe(FILES_WRITTEN, self._on_files_written)] if events else []
+        self._unsubscribe = [events.on(IndexChanged, self._on_index_changed),
+                             events.on(FilesWritten, self._on_files_written)] if events else []
 
     # -- feeding (any thread) -------------------------------------------------------------------
     def _add(self, rels: Iterable[str]) -> None:   # caller holds the lock
@@ -64,9 +64,8 @@ class DirtyFeed:
         if self._broken:
             self._paths = set()
 
-    def _on_index_changed(self, snapshot=None, changes=(), **_: Any) -> None:
-        if snapshot is None:
-            return
+    def _on_index_changed(self, event: IndexChanged) -> None:
+        snapshot, changes = event.snapshot, event.changes
         with self._lock:
             seen = self._seen
             if seen is not None and snapshot.generation <= seen.generation:
@@ -76,8 +75,8 @@ class DirtyFeed:
             self._seen = snapshot
             self._add(c.path for c in changes)
 
-    def _on_files_written(self, paths=(), label: str = "", **_: Any) -> None:
-        self.add(paths)
+    def _on_files_written(self, event: FilesWritten) -> None:
+        self.add(event.paths)
 
     def add(self, paths: Iterable[str | Path]) -> None:
         """Mark paths (relative POSIX strings or absolute paths) dirty. Any thread."""

@@ -37,6 +37,7 @@ from typing import Any, Iterable
 from marie.checkpoints.capture import (Capture, Capturer, StatCache, ignored_prefixes,
                                        remove_empty_parents, was_ignored)
 from marie.checkpoints.dirty import DirtyFeed
+from marie.core.event_types import CheckpointsChanged
 from marie.checkpoints.lock import StoreLock
 from marie.checkpoints.tree_state import TreeState
 from marie.checkpoints.store import (CheckpointDamaged, CheckpointError, DamagedObject, Item, ObjectStore,
@@ -44,7 +45,6 @@ from marie.checkpoints.store import (CheckpointDamaged, CheckpointError, Damaged
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS_CHANGED = "checkpoints.changed"   # the list changed (created, restored, pinned, collected)
 
 __all__ = ["CheckpointService", "CheckpointInfo", "FileDiff", "RestoreResult", "CheckpointError",
            "CheckpointDamaged", "UnknownCheckpoint"]
@@ -120,7 +120,10 @@ class CheckpointService:
         self.root = Path(app.root)
         self.base = Path(app.data_dir) / "checkpoints"
         self.base.mkdir(parents=True, exist_ok=True)
-        self.store = ObjectStore(self.base, compress=bool(self._setting("compress", True)))
+        # Encryption at rest when the policy or the user asks (issue 16); no key raises, never plaintext.
+        gov = getattr(app, "governance", None)
+        self.store = ObjectStore(self.base, compress=bool(self._setting("compress", True)),
+                                 cipher=gov.cipher() if gov is not None else None)
         self.lock = StoreLock(self.base / "lock")
         self._cache: StatCache | None = None
         self._flat: dict[str, dict[str, Item]] = {}     # root tree hash -> items (small LRU)
@@ -546,7 +549,7 @@ class CheckpointService:
 
     def _plan(self, record: dict, safety_id: str, selection: list[str] | None):
         """The file changes that turn the safety checkpoint's state into ``record``'s."""
-        from marie.checkpoints.write_path import FileChange
+        from marie.workspace.writes import FileChange
 
         cid = record["id"]
         safety = self.store.read_manifest(safety_id)
@@ -740,7 +743,7 @@ class CheckpointService:
     def _changed(self) -> None:
         events = getattr(self.app, "events", None)
         if events is not None:
-            events.emit(CHECKPOINTS_CHANGED)
+            events.publish(CheckpointsChanged())
 
     def store_size(self) -> int:
         return sum(p.stat().st_size for _, p in self.store.all_objects()) + self.store.pack_bytes()

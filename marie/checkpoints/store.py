@@ -47,118 +47,27 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import hashlib
-import json
 import marshal
 import os
-import re
 import threading
 import time
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from marie.checkpoints.codec import (BLOCK, BLOCK_AAD, BLOCK_BYTES, BLOCK_CACHE, BLOCK_ITEM_MAX, COMPRESS_LEVEL,
+                                     COMPRESS_RATIO, COMPRESS_SAMPLE, HASH_HEX, PACK_ABOVE, PACK_BUFFER,
+                                     RAW, TREE_CACHE, ZLIB, _COMPRESSED_MAGIC, _WBITS, Item, _entries, _entry,
+                                     decode_object, encode_listing, encode_object, entry_json, hash_bytes, open_stored,
+                                     seal_stored)
+from marie.checkpoints.errors import CheckpointDamaged, CheckpointError, DamagedObject, UnknownCheckpoint
+from marie.checkpoints.manifests import ManifestLayer
+from marie.checkpoints.trees import TreeLayer
 from marie.core import atomic
 
-HASH_HEX = 40
-TREE_CACHE = 8192         # folder listings kept in memory (immutable, so never stale)
-PACK_ABOVE = 16          # a batch of more new objects than this is written as one pack file
-PACK_BUFFER = 8 << 20    # a pack's objects are gathered in memory and written in pieces this big
-COMPRESS_LEVEL = 1       # zlib's fastest level: most of the gain on source text at a fraction of the cost
-COMPRESS_MIN = 64        # smaller objects are stored raw (deflate's overhead eats the gain)
-COMPRESS_RATIO = 0.9     # compressed only when the result is under this share of the raw size
-COMPRESS_SAMPLE = 64 << 10   # bigger objects are first judged on a trial of this many leading bytes
-RAW, ZLIB, BLOCK = 0, 1, 2   # how an object is stored: as is, compressed alone, in a compressed block
-BLOCK_BYTES = 64 << 10   # a pack's small objects are compressed together in blocks of about this size
-BLOCK_ITEM_MAX = 16 << 10   # bigger objects are compressed alone (encode_object)
-BLOCK_CACHE = 32 << 20   # decompressed blocks kept (least recently used out): all the folder listings
-                         # of a 100k-file tree fit, so verify and gc walk every checkpoint's trees
-                         # without decompressing a block per listing
-_COMPRESSED_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x28\xb5\x2f\xfd",
-                     b"\xfd7zXZ", b"BZh", b"7z\xbc\xaf", b"wOF2", b"RIFF", b"OggS", b"fLaC", b"ID3")
-_WBITS = -15             # raw deflate: no zlib header or adler32 (the BLAKE2b hash checks the content)
-
-
-def hash_bytes(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=HASH_HEX // 2).hexdigest()
-
-
-def encode_object(data: bytes) -> tuple[bytes, int]:
-    """How ``data`` is stored: (stored bytes, RAW or ZLIB). Compressed only when that saves at
-    least a tenth and it does not start like a compressed format; a big object is tried on its first ``COMPRESS_SAMPLE`` bytes first, so an image
-    or archive (already compressed) is not compressed in full only to be thrown away."""
-    size = len(data)
-    if size < COMPRESS_MIN or data.startswith(_COMPRESSED_MAGIC):
-        return data, RAW
-    if size > 4 * COMPRESS_SAMPLE:
-        head = memoryview(data)[:COMPRESS_SAMPLE]
-        if len(zlib.compress(head, COMPRESS_LEVEL, _WBITS)) >= COMPRESS_RATIO * COMPRESS_SAMPLE:
-            return data, RAW
-    packed = zlib.compress(data, COMPRESS_LEVEL, _WBITS)
-    if len(packed) < COMPRESS_RATIO * size:
-        return packed, ZLIB
-    return data, RAW
-
-
-_PAD = {2: (RAW, 0, 0), 3: (0, 0), 5: ()}   # index entry length -> what _entry appends
-
-
-def _entries(packed: dict, name: str, index: dict) -> None:
-    """``packed[digest] = _entry(name, where)`` for a whole pack index, at C speed (a first
-    checkpoint's index has ~110k entries and every process start reads them all)."""
-    pad = _PAD
-    for digest, where in index.items():
-        packed[digest] = (name,) + where + pad[len(where)]
-
-
-def _entry(name: str, where: tuple) -> tuple[str, int, int, int, int, int]:
-    """A pack index entry as (pack, offset, length, flag, offset in block, length in block):
-    ``(offset, length)`` (raw, as written before compression existed), ``(offset, length, ZLIB)``
-    or ``(block offset, block length, BLOCK, offset in block, length)``."""
-    n = len(where)
-    return (name, where[0], where[1], where[2] if n > 2 else RAW, where[3] if n > 3 else 0, where[4] if n > 4 else 0)
-
-
-def decode_object(stored: bytes, flag: int, digest: str) -> bytes:
-    """The raw bytes of a stored object; raises ``DamagedObject`` if compressed data is broken."""
-    if flag == RAW:
-        return stored
-    try:   # ZLIB, or a whole BLOCK
-        return zlib.decompress(stored, _WBITS)
-    except zlib.error:
-        raise DamagedObject(digest, "content does not match its hash (its compressed data is damaged)") from None
-
-
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]').search
-
-
-def entry_json(name: str, kind: str, mode: int, ref: str, size: int) -> str:
-    """One listing entry exactly as ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)``
-    writes it. A plain f-string when nothing needs escaping (nearly always): json.dumps per folder
-    was a fifth of an incremental checkpoint."""
-    if _NEEDS_ESCAPE(name) is None and _NEEDS_ESCAPE(ref) is None:
-        return f'["{name}","{kind}",{int(mode)},"{ref}",{int(size)}]'
-    return json.dumps([name, kind, mode, ref, size], separators=(",", ":"), ensure_ascii=False)
-
-
-def encode_listing(fragments: Iterable[str]) -> bytes:
-    """A folder listing's stored bytes from its entries' ``entry_json`` fragments, sorted by name."""
-    return ("[" + ",".join(fragments) + "]").encode("utf-8", "surrogateescape")
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One file system entry in a checkpoint: kind f/l/x (file, symlink, too large)."""
-
-    kind: str
-    mode: int
-    ref: str      # content hash (f, x) or link text (l)
-    size: int
-
-    @property
-    def restorable(self) -> bool:
-        return self.kind in ("f", "l")
+__all__ = ["ObjectStore", "Item", "hash_bytes", "encode_object", "decode_object", "entry_json", "encode_listing",
+           "CheckpointError", "UnknownCheckpoint", "CheckpointDamaged", "DamagedObject", "HASH_HEX", "PACK_ABOVE",
+           "COMPRESS_SAMPLE", "TREE_CACHE", "BLOCK_ITEM_MAX", "RAW", "ZLIB", "BLOCK"]
 
 
 _libc = None
@@ -179,9 +88,11 @@ def _syncfs(folder: Path) -> None:
         os.close(fd)
 
 
-class ObjectStore:
-    def __init__(self, base: Path, compress: bool = True) -> None:
+class ObjectStore(TreeLayer, ManifestLayer):
+    def __init__(self, base: Path, compress: bool = True, cipher=None) -> None:
         self.base = Path(base)
+        # Encryption at rest (a marie.governance.crypto.Cipher, or None): every stored form is sealed.
+        self.cipher = cipher
         self.compress = compress   # store new objects compressed when that pays (setting checkpoints.compress)
         self.objects = self.base / "objects"
         self.tmp = self.base / "tmp"
@@ -283,6 +194,7 @@ class ObjectStore:
             for digest, data in block:
                 self._append(digest, data, RAW)
             return
+        packed = seal_stored(self.cipher, packed, BLOCK_AAD)
         offset, inner = self._pack_offset, 0
         self._pack_buf.append(packed)
         self._pack_buffered += len(packed)
@@ -302,7 +214,7 @@ class ObjectStore:
                 self._small.append((digest, stored, flag))
                 return
             self._open_pack()
-        self._append(digest, stored, flag)
+        self._append(digest, stored, flag, sealed=True)
 
     def _temp_name(self, kind: str) -> tuple[str, int]:
         while True:
@@ -329,9 +241,12 @@ class ObjectStore:
             if flag is None or flag == -1:
                 self._pack_raw(digest, data, flag == -1)
             else:
-                self._append(digest, data, flag)
+                self._append(digest, data, flag, sealed=True)
 
-    def _append(self, digest: str, data: bytes, flag: int = RAW) -> None:
+    def _append(self, digest: str, data: bytes, flag: int = RAW, sealed: bool = False) -> None:
+        """Add a stored form to the pack (``sealed``: it already is, e.g. copied by gc)."""
+        if not sealed:
+            data = seal_stored(self.cipher, data, digest.encode())
         # Buffered: one write(2) per object was a third of a 100-file incremental checkpoint.
         self._pack_buf.append(data)
         self._pack_buffered += len(data)
@@ -371,6 +286,7 @@ class ObjectStore:
             for digest, data, flag in small:
                 if flag is None or flag == -1:
                     data, flag = encode_object(data) if self.compress else (data, RAW)
+                    data = seal_stored(self.cipher, data, digest.encode())
                 name, fd = self._temp_name("obj")
                 pending.append((name, digest, flag))
                 try:
@@ -517,7 +433,8 @@ class ObjectStore:
                 continue
             if len(data) != length:
                 raise DamagedObject(digest, "truncated in its pack")
-            data = decode_object(data, flag, digest)
+            data = decode_object(open_stored(self.cipher, data, BLOCK_AAD if flag == BLOCK else digest.encode(), digest),
+                                 flag, digest)
             if flag == BLOCK:
                 blocks = self._blocks
                 with self._fd_lock:
@@ -553,7 +470,7 @@ class ObjectStore:
         for flag in (ZLIB, RAW):
             try:
                 with open(self._final(digest, flag), "rb") as handle:
-                    return decode_object(handle.read(), flag, digest)
+                    return decode_object(open_stored(self.cipher, handle.read(), digest.encode(), digest), flag, digest)
             except FileNotFoundError:
                 continue
         return None
@@ -592,8 +509,9 @@ class ObjectStore:
                         if len(data) != length:
                             data = "truncated in its pack"
                         else:
-                            try:
-                                data = decode_object(data, flag, digest)   # the hash names the raw bytes
+                            try:   # the hash names the raw bytes
+                                aad = BLOCK_AAD if flag == BLOCK else digest.encode()
+                                data = decode_object(open_stored(self.cipher, data, aad, digest), flag, digest)
                             except DamagedObject as exc:
                                 data = exc.why
                         if flag == BLOCK:
@@ -682,7 +600,8 @@ class ObjectStore:
                         if offset not in blocks:
                             handle.seek(offset)
                             try:
-                                blocks[offset] = decode_object(handle.read(length), BLOCK, digest)
+                                blocks[offset] = decode_object(open_stored(self.cipher, handle.read(length), BLOCK_AAD,
+                                                                           digest), BLOCK, digest)
                             except DamagedObject:
                                 blocks[offset] = None   # damaged: verify has said so; nothing to save
                         block = blocks[offset]
@@ -708,155 +627,3 @@ class ObjectStore:
             for entry in os.scandir(sub.path):
                 name = entry.name
                 yield sub.name + (name[:-2] if name.endswith(".z") else name), Path(entry.path)
-
-    # -- trees ----------------------------------------------------------------------------------
-    def put_tree(self, entries: list) -> str:
-        """Store a folder listing given as ``[name, kind, mode, ref, size]`` entries (any order)."""
-        entries = sorted(entries, key=lambda e: e[0])
-        return self.put_tree_data(encode_listing([entry_json(*e) for e in entries]))
-
-    def put_tree_data(self, data: bytes) -> str:
-        """Store an encoded listing (``encode_listing``) and return its hash."""
-        digest = self.put(data, tree=True)
-        # Keep the bytes: a restore plans by diffing these same folders, and reading them back
-        # from a pack costs an open each. Parsed only when read (most never are).
-        if digest not in self._trees:
-            raw = self._tree_raw
-            if len(raw) >= TREE_CACHE:
-                del raw[next(iter(raw))]   # oldest out: the newest listings are reused
-            raw[digest] = data
-        return digest
-
-    def get_tree(self, digest: str) -> list[list]:
-        """A folder listing (checked against its hash). Listings are immutable, so the last few
-        thousand read are kept: a restore diffs, counts and looks up the same folders."""
-        cached = self._trees.get(digest)
-        if cached is not None:
-            return cached
-        data = self._tree_raw.pop(digest, None)
-        if data is None:
-            data = self.get(digest)
-        try:
-            listing = json.loads(data.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            raise DamagedObject(digest, "tree listing is not valid") from None
-        if len(self._trees) >= TREE_CACHE:
-            del self._trees[next(iter(self._trees))]   # oldest out: the newest listings are reused
-        self._trees[digest] = listing
-        return listing
-
-    def forget_trees(self) -> None:
-        """Drop cached listings (gc may have removed their objects; verify must re-read)."""
-        self._trees.clear()
-        self._tree_raw.clear()
-        with self._fd_lock:
-            self._blocks.clear()
-            self._blocks_bytes = 0
-        self.close_readers()   # and re-open packs: what is read next comes from the disk as it is now
-
-    def flatten(self, root: str) -> dict[str, Item]:
-        """Every file, symlink and too-large file of the tree ``root``, by relative path."""
-        out: dict[str, Item] = {}
-        stack = [("", root)]
-        while stack:
-            prefix, digest = stack.pop()
-            for name, kind, mode, ref, size in self.get_tree(digest):
-                rel = prefix + name
-                if kind == "d":
-                    stack.append((rel + "/", ref))
-                else:
-                    out[rel] = Item(kind, mode, ref, size)
-        return out
-
-    def diff_trees(self, old_root: str | None, new_root: str | None) -> dict[str, tuple[Item | None, Item | None]]:
-        """Paths whose item differs between two stored trees: rel -> (old item, new item).
-
-        Merkle walk: a folder with the same tree hash on both sides is skipped without being read,
-        so comparing two checkpoints of a 100k-file tree that differ in 3 files reads only the
-        folders on those 3 files' paths. Either root may be None (an empty tree).
-        """
-        out: dict[str, tuple[Item | None, Item | None]] = {}
-        stack = [("", old_root, new_root)]
-        while stack:
-            prefix, a, b = stack.pop()
-            if a == b:
-                continue
-            left = {e[0]: e for e in self.get_tree(a)} if a else {}
-            right = {e[0]: e for e in self.get_tree(b)} if b else {}
-            for name in left.keys() | right.keys():
-                x, y = left.get(name), right.get(name)
-                if x == y:
-                    continue
-                rel = prefix + name
-                xd = x is not None and x[1] == "d"
-                yd = y is not None and y[1] == "d"
-                if xd or yd:
-                    stack.append((rel + "/", x[3] if xd else None, y[3] if yd else None))
-                xi = Item(x[1], x[2], x[3], x[4]) if x is not None and not xd else None
-                yi = Item(y[1], y[2], y[3], y[4]) if y is not None and not yd else None
-                if xi != yi:
-                    out[rel] = (xi, yi)
-        return out
-
-    def reachable(self, root: str, seen: set[str]) -> None:
-        """Add ``root`` and every object it names (trees and stored contents) to ``seen``."""
-        stack = [root]
-        while stack:
-            digest = stack.pop()
-            if digest in seen:
-                continue
-            seen.add(digest)
-            try:
-                listing = self.get_tree(digest)
-            except DamagedObject:
-                continue
-            for _name, kind, _mode, ref, _size in listing:
-                if kind == "d":
-                    stack.append(ref)
-                elif kind == "f":
-                    seen.add(ref)
-
-    # -- manifests ------------------------------------------------------------------------------
-    def manifest_path(self, cid: str) -> Path:
-        return self.manifests / f"{cid}.json"
-
-    def write_manifest(self, record: dict) -> None:
-        atomic.write_bytes(self.manifest_path(record["id"]), json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8", "surrogateescape"))
-
-    def read_manifest(self, cid: str) -> dict:
-        try:
-            data = self.manifest_path(cid).read_bytes()
-        except FileNotFoundError:
-            raise UnknownCheckpoint(f"no checkpoint {cid!r}") from None
-        try:
-            return json.loads(data.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            raise CheckpointDamaged(f"checkpoint {cid}: its record is damaged (not valid JSON)") from None
-
-    def manifest_ids(self) -> list[str]:
-        """All checkpoint ids, oldest first (ids sort by creation time)."""
-        return sorted(p.name[:-5] for p in os.scandir(self.manifests)
-                      if p.name.endswith(".json") and not p.name.startswith("."))
-
-    def remove_manifest(self, cid: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            atomic.delete(self.manifest_path(cid))
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint operation failed; the message is meant for the user."""
-
-
-class UnknownCheckpoint(CheckpointError):
-    pass
-
-
-class CheckpointDamaged(CheckpointError):
-    pass
-
-
-class DamagedObject(CheckpointError):
-    def __init__(self, digest: str, why: str) -> None:
-        super().__init__(f"object {digest[:12]} is {why}")
-        self.digest = digest
-        self.why = why

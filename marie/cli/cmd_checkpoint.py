@@ -51,8 +51,8 @@ def _text(data: bytes | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from marie.checkpoints.store import CheckpointError
-    from marie.checkpoints.write_path import WriteError
-    from marie.core.workspace import PathRefused
+    from marie.workspace.writes import WriteError
+    from marie.workspace.guard import PathRefused
 
     root: Path = (getattr(args, "root", None) or Path.cwd()).resolve()
     if not root.is_dir():

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from marie.composer.context import ContextRequest
     from marie.composer.errors import ComposerError, ConflictError
-    from marie.core.workspace import PathRefused
+    from marie.workspace.guard import PathRefused
 
     app, _dispatcher = make_app(args.root)
     try:

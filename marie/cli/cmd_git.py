@@ -159,7 +159,13 @@ def _unstage(app, args) -> int:
 
 def _commit(app, args) -> int:
     from marie.git.model import HookFailed
+    from marie.governance import precommit
 
+    ok, message = precommit.check(app.root, app.governance.policy.secrets)   # secret check (issue 16)
+    if message:
+        print(message, file=sys.stderr)
+    if not ok:
+        return 1
     try:
         result = app.git.commit_sync(args.message, amend=args.amend, sign_off=args.signoff,
                                      allow_empty=args.allow_empty, run_hooks=not args.no_verify)

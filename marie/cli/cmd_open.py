@@ -112,8 +112,25 @@ def missing_libraries_message(missing: list[str]) -> str:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open the MarieIDE window (the default command)")
-    parser.add_argument("path", nargs="?", type=Path, default=None, help="folder or file to open (default: the current folder)")
+    parser.add_argument("path", nargs="?", default=None,
+                        help="folder or file to open, a file optionally as PATH:LINE[:COL] (default: the current folder)")
+    parser.add_argument("--new-window", action="store_true",
+                        help="always start a new window instead of opening a file in the running one")
     parser.set_defaults(func=run)
+
+
+def split_location(text: str) -> tuple[Path, int | None, int | None]:
+    """``PATH[:LINE[:COL]]`` -> (path, line, column); a path that exists as given wins (a file
+    named "a:1" stays a file)."""
+    if Path(text).exists():
+        return Path(text), None, None
+    head, sep, last = text.rpartition(":")
+    if sep and last.isdigit():
+        head2, sep2, middle = head.rpartition(":")
+        if sep2 and middle.isdigit():
+            return Path(head2), int(middle), int(last)
+        return Path(head), int(last), None
+    return Path(text), None, None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,10 +141,18 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         print(missing_libraries_message(missing), file=sys.stderr)
         return 2
-    target = (args.path or Path.cwd()).resolve()
+    path, line, column = split_location(args.path) if args.path else (Path.cwd(), None, None)
+    target = path.resolve()
     if not target.exists():
         print(f"marie: {target} does not exist", file=sys.stderr)
         return 2
+    if target.is_file() and not args.new_window:
+        # Single instance: a file goes to the running window of this user and display, if any.
+        from marie.automation.client import try_open
+
+        if try_open(str(target), line, column, on_unsafe=lambda why: print(f"marie: {why}", file=sys.stderr)):
+            print(f"marie: opened {target} in the running MarieIDE", file=sys.stderr)
+            return 0
     from marie.ui.launch import launch  # Qt is imported only here
 
-    return launch(target)
+    return launch(target, line=line, column=column)

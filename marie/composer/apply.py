@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from marie.checkpoints.write_path import FileChange
+from marie.workspace.writes import FileChange
 from marie.composer.changeset import ChangeSet, FileProposal, sha256
 from marie.composer.errors import ComposerError, ConflictError
 from marie.composer.merge import merge3
-from marie.core.workspace import resolve_inside
+from marie.workspace.guard import resolve_inside
 from marie.text import codec
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from marie.composer import edits as edit_ops
-from marie.composer import matching
+from marie.composer import matching, path_policy
 from marie.composer.errors import EditError
-from marie.core.workspace import PathRefused, resolve_inside
+from marie.workspace.guard import PathRefused, resolve_inside
 from marie.text import codec
 
 MAX_FILE_BYTES = 2_000_000
@@ -40,8 +40,18 @@ class Hunk:
     accepted: bool = True
     edited: bool = False
 
+    @property
+    def whitespace_only(self) -> bool:
+        """The hunk changes only whitespace (re-aligned values, re-indented or stripped lines): the
+        review marks it, so it can be rejected on its own."""
+        return _words(self.old) == _words(self.new)
+
     def header(self) -> str:
         return f"@@ -{self.start + 1},{self.end - self.start} +{len(self.new)} lines @@"
+
+
+def _words(lines: list[str]) -> list[str]:
+    return [" ".join(matching.body(line).split()) for line in lines if matching.body(line).strip()]
 
 
 @dataclass
@@ -242,6 +252,10 @@ def build_changeset(root: Path, edits: list[edit_ops.Edit], instruction: str = "
     changeset = ChangeSet(instruction, format=format, answer=answer)
     for edit in edits:
         for rel in edit_ops.edit_paths(edit):
+            why = path_policy.refusal(rel)
+            if why is not None:
+                changeset.errors.append(why)
+                continue
             try:
                 resolve_inside(Path(root), rel)
             except PathRefused as exc:
@@ -254,6 +268,7 @@ def build_changeset(root: Path, edits: list[edit_ops.Edit], instruction: str = "
     reader = _Reader(Path(root), buffers, max_bytes)
     states, errors = _safe_apply(edits, reader, fuzzy_threshold)
     changeset.errors += [str(e) for e in errors]
+    changeset.errors += _result_refusals(states, max_bytes)
     for rel, state in states.items():
         text, fmt, sha = reader.info.get(rel, (None, codec.TextFormat(), None))
         if state.text is None and state.base is None:
@@ -273,6 +288,22 @@ def build_changeset(root: Path, edits: list[edit_ops.Edit], instruction: str = "
         elif state.text != state.base:
             changeset.files.append(FileProposal(rel, "modified", sha, state.base, state.text, fmt, None, state.tiers))
     return changeset
+
+
+def _result_refusals(states: dict[str, edit_ops.FileState], max_bytes: int) -> list[str]:
+    """What the edits would write that a text file must not hold: more than ``max_bytes`` (the limit
+    the composer reads files up to) or NUL characters (the mark of binary data)."""
+    out = []
+    for rel, state in states.items():
+        if state.text is None or state.text == state.base:
+            continue
+        size = len(state.text.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            out.append(f"refused: {rel}: the result would be {size} bytes, over composer.max_file_bytes "
+                       f"({max_bytes}); the composer does not write files that large")
+        if "\x00" in state.text and "\x00" not in (state.base or ""):
+            out.append(f"refused: {rel}: the edit writes NUL bytes into a text file")
+    return out
 
 
 def _safe_apply(edits: list[edit_ops.Edit], reader: _Reader, threshold: float):

@@ -11,14 +11,13 @@ its defaults: ``.env*``, keys...) never enter a prompt, whatever asked for them.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from marie.composer.ai_ignore import AiIgnore
+from marie.workspace.ai_ignore import ai_ignore_for
 from marie.composer.repomap import build_repo_map
-from marie.core.workspace import PathRefused, relative_posix, resolve_inside
+from marie.workspace.guard import PathRefused, relative_posix, resolve_inside
 from marie.text import codec
 
 MENTION = re.compile(r"@(?P<kind>file|folder|symbol|selection|problems|git-diff)(?::(?P<arg>[^\s,;]+))?"
@@ -120,22 +119,18 @@ class ContextBuilder:
     def __init__(self, app: Any, count: Callable[[str], int] | None = None) -> None:
         self.app = app
         self.root = Path(app.root)
-        extra = ()
-        try:
-            extra = tuple(app.settings.get("composer.ai_ignore"))
-        except KeyError:
-            pass
-        self.ignore = AiIgnore(self.root, extra)
+        self.ignore = ai_ignore_for(self.root, app.settings)
         self.count = count or estimate_tokens
 
-    def read(self, rel: str, buffers: dict[str, str]) -> tuple[str | None, str]:
-        """(text, why-not) for a workspace file."""
+    def read(self, rel: str, buffers: dict[str, str], *, rules: bool = False) -> tuple[str | None, str]:
+        """(text, why-not) for a workspace file. ``rules``: one of the project's rules files, which may
+        live under ``.marie/`` (MarieIDE's own, read for the prompt, never editable by an answer)."""
         if self.ignore.is_ignored(rel):
             return None, "matched by .marieignore"
         if rel in buffers:
             return buffers[rel], ""
         try:
-            path = resolve_inside(self.root, rel, allow_protected=False)
+            path = resolve_inside(self.root, rel, allow_protected=rules)
         except PathRefused as exc:
             return None, str(exc)
         if not path.is_file():
@@ -171,7 +166,7 @@ class ContextBuilder:
         for rel in RULES_FILES:
             path = self.root / rel
             if path.is_file():
-                text, why = self.read(rel, {})
+                text, why = self.read(rel, {}, rules=True)
                 if text is not None:
                     items.append(ContextItem("rules", rel, f"Project rules ({rel}):\n{text.strip()}", 0))
         if request.active_file:
@@ -273,23 +268,19 @@ class ContextBuilder:
         return ("Current problems:\n" + "\n".join(lines)) if lines else ""
 
     def _git_diff(self) -> str:
+        """The working tree's unstaged changes (``git diff``), from the git service, without the
+        files the AI must not see. Worker thread (it waits on the git worker)."""
         try:
-            proc = subprocess.run(["git", "-C", str(self.root), "diff", "--no-color", "--no-ext-diff"],
-                                  capture_output=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired):
+            git = self.app.git
+            info = git.info_sync(timeout=20)
+            if info.kind != "worktree":
+                return ""
+            diffs = git.diff_sync(timeout=20)
+        except Exception:   # no repository, or git failed: the context goes without a diff
             return ""
-        if proc.returncode != 0:
-            return ""
-        text = proc.stdout.decode("utf-8", errors="replace")
-        # Drop the parts of the diff that touch AI-ignored files.
-        parts = re.split(r"(?m)^(?=diff --git )", text)
-        keep = []
-        for part in parts:
-            m = re.match(r"diff --git a/(\S+)", part)
-            if m and self.ignore.is_ignored(m.group(1)):
-                continue
-            keep.append(part)
-        return "".join(keep).strip()
+        workdir = Path(info.workdir or self.root)
+        return "".join(d.patch for d in diffs
+                       if not self.ignore.is_ignored(relative_posix(self.root, workdir / d.path))).strip()
 
     def _repo_map(self, request: ContextRequest, items, left_out, budget: int) -> None:
         index = self.app.__dict__.get("index")

@@ -28,6 +28,7 @@ class Replace:
     from_diff: bool = False       # a unified-diff hunk: may be split at its context lines when it does not match
     where: str = ""               # where in the answer it came from, for messages
     ops: list[tuple[str, str]] | None = None  # the hunk's own lines (" ", "-", "+") when from a diff
+    counts: tuple[int, int, int, int] | None = None  # a diff header's (old start, old count, new start, new count)
 
 
 @dataclass
@@ -86,20 +87,26 @@ def apply_replace(text: str | None, edit: Replace, fuzzy_threshold: float = matc
                           "(to create it, leave the search part empty)", path)
         return "".join(r + "\n" for r in replace), "create"
     lines = _lines(text)
+    if edit.from_diff and edit.ops:
+        # A well-formed hunk whose old side is at its stated line (or only at one place) applies there,
+        # as GNU patch does, whatever its context looks like.
+        by_numbers = _apply_by_line_numbers(lines, edit)
+        if by_numbers is not None:
+            return by_numbers
     if not any(s.strip() for s in search):
         if not text.strip():
             return "".join(r + matching.dominant_eol(lines) for r in replace), "exact"
+        if edit.from_diff and edit.counts is not None:
+            raise NoMatch(f"{path}: the hunk has no unchanged or removed lines to place it by, and its line "
+                          "numbers do not fit the file; include the lines around the change", path)
         return "".join(matching.insert_at_end(lines, replace)), "append"
     pieces = _split_elided(search, replace, path)
     tiers: list[str] = []
     offset = 0
     hint = edit.hint
     for s_raw, r_raw in pieces:
-        s_piece, r_piece = _trim_pair(s_raw, r_raw)
         try:
-            match = matching.locate(lines[offset:], s_piece, hint=(hint - offset) if hint else None,
-                                    path=path, fuzzy_threshold=fuzzy_threshold)
-            match = matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
+            match, s_piece, r_piece = _locate_piece(lines, offset, s_raw, r_raw, hint, path, fuzzy_threshold)
             if edit.from_diff:
                 _check_diff_edges(s_raw, r_raw, match, len(lines), path)
             new_lines = matching.replace_lines(lines, match, r_piece, s_piece, path,
@@ -119,6 +126,93 @@ def apply_replace(text: str | None, edit: Replace, fuzzy_threshold: float = matc
     if len(pieces) > 1:
         tier = f"{tier}+elided"
     return "".join(lines), tier
+
+
+def _locate_piece(lines: list[str], offset: int, s_raw: list[str], r_raw: list[str], hint: int | None, path: str,
+                  fuzzy_threshold: float) -> tuple[matching.Match, list[str], list[str]]:
+    """Find one search piece in ``lines[offset:]``: as written first (its blank edge lines included, so
+    it only matches where the file has them), else without the blank edge lines both parts share
+    (copied spacing), and then only where the file has blank lines there too. Returns the match (in
+    ``lines`` coordinates) and the search/replacement that go with it."""
+    rel_hint = (hint - offset) if hint else None
+    trimmed_s, trimmed_r = _trim_pair(s_raw, r_raw)
+    if len(trimmed_s) != len(s_raw):
+        try:
+            match = matching.locate(lines[offset:], s_raw, hint=rel_hint, path=path,
+                                    tiers=("exact", "whitespace", "indent"))
+            return _shifted(match, offset), list(s_raw), list(r_raw)
+        except NoMatch:
+            pass
+    match = _shifted(matching.locate(lines[offset:], trimmed_s, hint=rel_hint, path=path,
+                                     fuzzy_threshold=fuzzy_threshold), offset)
+    top = next(i for i, t in enumerate(s_raw) if t.strip()) if any(t.strip() for t in s_raw) else 0
+    top = min(top, len(s_raw) - len(trimmed_s))
+    bottom = len(s_raw) - len(trimmed_s) - top
+    before = lines[match.start - top:match.start] if match.start >= top else None
+    after = lines[match.end:match.end + bottom] if match.end + bottom <= len(lines) else None
+    if before is None or after is None or any(l.strip() for l in before + after):
+        raise NoMatch(f"{path}: the lines to replace start or end with blank lines, but at line {match.start + 1} "
+                      "the file has no blank lines there; copy the exact current lines (blank lines included)", path)
+    return match, trimmed_s, trimmed_r
+
+
+def _shifted(match: matching.Match, offset: int) -> matching.Match:
+    return matching.Match(match.start + offset, match.end + offset, match.tier, match.shift, match.score)
+
+
+def _apply_by_line_numbers(lines: list[str], edit: Replace) -> tuple[str, str] | None:
+    """Apply a diff hunk by its header's line numbers when that is unambiguous: its whole old side
+    (blank context lines included) is exactly at the stated line, or occurs exactly once in the file;
+    a hunk with no old lines (``-U0`` insertion) goes right after the stated line. None otherwise (the
+    caller then matches the hunk's text with the usual tiers)."""
+    if edit.counts is None or not edit.ops:
+        return None
+    old_start, old_count = edit.counts[0], edit.counts[1]
+    old = [t for op, t in edit.ops if op in " -"]
+    new = [t for op, t in edit.ops if op in " +"]
+    if len(old) != old_count or len(new) != edit.counts[3]:
+        return None  # miscounted: the numbers are not trustworthy
+    if not lines:
+        return None
+    eol = matching.dominant_eol(lines)
+    if not old:
+        if not 0 <= old_start <= len(lines):
+            return None
+        head = list(lines[:old_start])
+        if head and not matching.eol_of(head[-1]):
+            head[-1] += eol
+        return "".join(head + [t + eol for t in new] + lines[old_start:]), "lines"
+    bodies = [matching.body(l).rstrip() for l in lines]
+    want = [t.rstrip() for t in old]
+    places = [i for i in range(len(bodies) - len(want) + 1) if bodies[i:i + len(want)] == want]
+    stated = old_start - 1
+    if stated in places:
+        start = stated
+    elif len(places) == 1 and any(t.strip() for t in old):
+        start = places[0]
+    else:
+        return None
+    # Unchanged lines on both sides of the changes (blank ones count), unless the hunk reaches the
+    # start or end of the file: a hunk with context on one side only may have left lines out.
+    kinds = [op for op, _ in edit.ops]
+    first = next(i for i, op in enumerate(kinds) if op != " ")
+    last = max(i for i, op in enumerate(kinds) if op != " ")
+    if (first == 0 and start > 0) or (last == len(kinds) - 1 and start + len(old) < len(lines)):
+        return None
+    out = list(lines[:start])
+    i = start
+    for op, t in edit.ops:
+        if op == " ":
+            out.append(lines[i])
+            i += 1
+        elif op == "-":
+            i += 1
+        else:
+            if out and not matching.eol_of(out[-1]):
+                out[-1] += eol  # lines added after a last line that had no newline
+            out.append(t + eol)
+    out += lines[i:]
+    return "".join(out), "exact"  # the hunk's whole old side, exactly (trailing whitespace aside)
 
 
 def _trim_pair(search: list[str], replace: list[str]) -> tuple[list[str], list[str]]:
@@ -319,8 +413,9 @@ def whole_file_text(base: str | None, content: str) -> str:
     old = [matching.body(l) for l in old_lines]
     import difflib
 
-    sm = difflib.SequenceMatcher(a=[matching._lead(o) + matching._squash(o) for o in old],
-                                b=[matching._lead(n) + matching._squash(n) for n in new], autojunk=False)
+    # Lines are compared without trailing whitespace only: a change inside a line (re-aligned values,
+    # a formatter's output) is a change, and is applied as proposed.
+    sm = difflib.SequenceMatcher(a=[o.rstrip() for o in old], b=[n.rstrip() for n in new], autojunk=False)
     out: list[str] = []
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":

@@ -365,8 +365,9 @@ def fuzzy_merge(window: list[str], search: list[str], replacement: list[str], sh
 
     key_s = [_squash(x) for x in search]
     key_w = [_squash(x) for x in window]
-    # The model's own change (search -> replacement) keeps indentation: re-indenting a line is a change.
-    ours = [op for op in difflib.SequenceMatcher(a=[_ws_key(x) for x in search], b=[_ws_key(x) for x in replacement],
+    # The model's own change (search -> replacement) is read exactly: both parts are the model's text,
+    # so any difference, whitespace inside a line included, is what it proposes.
+    ours = [op for op in difflib.SequenceMatcher(a=list(search), b=list(replacement),
                                                  autojunk=False).get_opcodes() if op[0] != "equal"]
     theirs = difflib.SequenceMatcher(a=key_s, b=key_w, autojunk=False).get_opcodes()
     mapped: dict[int, str] = {}          # search line -> the window line it corresponds to
@@ -470,9 +471,9 @@ def replace_lines(file_lines: list[str], match: Match, replacement: list[str], s
 
 def _aligned_merge(region: list[str], search: list[str], replacement: list[str], shift: int,
                    rule: tuple[str, str] | None, ops: list[tuple[str, str]] | None = None) -> list[str]:
-    """For line-by-line matches: lines the model kept (same in its search and replacement) keep the
-    file's exact text, so whitespace drift in the model's copy never leaks into the file; changed lines
-    are re-indented by the shift."""
+    """For line-by-line matches: lines the model kept (exactly the same in its search and replacement)
+    keep the file's exact text, so whitespace drift in the model's copy never leaks into the file; every
+    other line, a whitespace-only change included, is the model's, re-indented by the shift."""
     import difflib
 
     out: list[str] = []
@@ -487,7 +488,7 @@ def _aligned_merge(region: list[str], search: list[str], replacement: list[str],
             else:
                 out += reindent([text], shift, region, rule)
         return out
-    sm = difflib.SequenceMatcher(a=[_ws_key(x) for x in search], b=[_ws_key(x) for x in replacement], autojunk=False)
+    sm = difflib.SequenceMatcher(a=list(search), b=list(replacement), autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
         if tag == "equal":
             out += region[i1:i2]

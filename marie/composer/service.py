@@ -1,8 +1,9 @@
 """ComposerService (``app.composer``): instruction -> context -> model -> change set -> review -> apply.
 
-The model loop: the prompt for the chosen edit format (a default per model; grammar-constrained for
-local llama.cpp models), parse, build the change set; when parsing or matching fails the model is shown
-its error and asked again (at most ``composer.max_retries`` times, the last retry in another format).
+The model loop: the prompt for the chosen edit format (a default per model; chat prompts for chat
+models, grammar-constrained for local ones; completion-style few-shot prompts for base models without
+a chat template, see ``few_shot``), parse, build the change set, pass the sanity gate; when any of it
+fails the model is shown the reason and asked again (at most ``composer.max_retries`` times).
 Plan mode asks for a read-only plan first; the approved plan then goes into the edit prompt.
 
 ``propose``, ``plan``, ``apply`` and ``undo`` block (model, disk): call them on a worker
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from marie.composer import formats, prompts
+from marie.ai.types import ChatRequest, Message
+from marie.composer import few_shot, formats, prompts, sanity
 from marie.composer.apply import ApplyResult, apply_changeset, undo_apply
 from marie.composer.changeset import ChangeSet, build_changeset
 from marie.composer.context import MENTION_KINDS, Context, ContextBuilder, ContextRequest, estimate_tokens
@@ -66,9 +68,9 @@ class ComposerService:
 
     def ai_ignore(self):
         """The .marieignore rules (with defaults and settings), read fresh so edits to the file apply."""
-        from marie.composer.ai_ignore import AiIgnore
+        from marie.workspace.ai_ignore import ai_ignore_for
 
-        return AiIgnore(self.root, tuple(self.setting("ai_ignore", [])))
+        return ai_ignore_for(self.root, self.app.settings)
 
     # -- model access ----------------------------------------------------------------------------
     def _capabilities(self, model: str | None):
@@ -90,28 +92,9 @@ class ComposerService:
         return count
 
     def _complete(self, request: Any, model: str | None, token: CancelToken | None, on_text: Callable | None):
-        if not model:
-            return self.app.ai.complete("composer", request, token=token, on_text=on_text)
-        # An explicit "provider[:model]" for this request: the same gate, then that provider.
-        from marie.ai.types import Completion
-
-        ai = self.app.ai
-        provider_name, _, model_name = model.partition(":")
-        provider = ai.provider(provider_name)
-        model_name = ai._model_for(provider, model_name)
-        ai.gate(provider, request)
-        result = provider.complete(request, model_name, token, on_text or (lambda _s: None))
-        try:
-            from marie.ai.usage import cost_of
-
-            result.usage.cost_usd = cost_of(result.usage, result.model, self.app.settings.get("ai.prices", {}) or {})
-        except Exception:
-            log.debug("no price for %s", result.model, exc_info=True)
-        try:
-            ai.usage.record("composer", provider_name, result.model, result.usage, ttft_s=getattr(result, "ttft_s", None))
-        except Exception:
-            log.debug("usage not recorded", exc_info=True)
-        return Completion(result.text, result.usage, provider_name, result.model, [])
+        # One way out: app.ai gates (policy, secret redaction, audit), accounts and maps redacted
+        # secrets in the answer back; an explicit "provider[:model]" is only a route override.
+        return self.app.ai.complete("composer", request, token=token, on_text=on_text, route=model or None)
 
     def choose_format(self, fmt: str | None, caps: Any) -> str:
         fmt = fmt or self.setting("format", "auto")
@@ -155,15 +138,25 @@ class ComposerService:
                 model: str | None = None, plan: str | None = None, token: CancelToken | None = None,
                 on_text: Callable[[str], None] | None = None, max_tokens: int | None = None,
                 session: Session | None = None, temperature: float = 0.0) -> Proposal:
-        """Ask the model for edits and turn them into a change set (never writes). Worker thread."""
-        from marie.ai.types import ChatRequest, Message
+        """Ask the model for edits and turn them into a change set (never writes). Worker thread.
 
+        Every answer passes the parser, the matcher and the sanity gate (``sanity.check``); a refused
+        answer is retried with its reason shown to the model. A format the caller (or the
+        ``composer.format`` setting) chose is kept on every retry, so the error reported is that
+        format's; with "auto" the last retry after a format failure may switch format."""
         request = request or ContextRequest(instruction)
         request.instruction = instruction
         caps = self._capabilities(model)
-        first = self.choose_format(fmt, caps)
-        answer_tokens = max_tokens or int(self.setting("answer_tokens", 1024))
-        context = self.build_context(request, model=model, fmt=first, max_tokens=answer_tokens)
+        style = self.prompt_style(model, caps)
+        asked = fmt or self.setting("format", "auto")
+        if asked == "auto" and style == "completion":
+            first = formats.canonical(self.setting("base_format", "search_replace"))
+        else:
+            first = self.choose_format(fmt, caps)
+        explicit = asked != "auto"
+        context_tokens = max_tokens or int(self.setting("answer_tokens", 1024))
+        context = self.build_context(request, model=model, fmt=first, max_tokens=context_tokens)
+        answer_tokens = max_tokens or self.answer_budget(context, first)
         user = prompts.user_prompt(context.render(), instruction, plan)
         if session is not None and session.summary and not session.turns:
             user = session.summary + "\n\n" + user
@@ -171,47 +164,51 @@ class ComposerService:
         order = formats.fallback_order(first)
         attempts: list[Attempt] = []
         messages = [Message("user", user)]
+        refused: list[str] = []
         current = first
         changeset = ChangeSet(instruction, format=first, errors=["the model was not asked"])
+        first_error = ""
         totals = [0, 0, 0.0]
         model_name = ""
         for attempt_no in range(retries + 1):
             if token is not None:
                 token.check()
-            chat = ChatRequest([Message("system", prompts.system_prompt(current)), *messages],
-                               max_tokens=answer_tokens, temperature=temperature,
-                               grammar=grammar(current, context.editable) if caps.grammar else None)
-            completion = self._complete(chat, model, token, on_text)
+            if style == "completion":
+                completion, answer = self._ask_completion(current, context, request, instruction, plan, refused,
+                                                          answer_tokens, model, token, on_text,
+                                                          temperature if not attempt_no else max(temperature, 0.4),
+                                                          attempt_no)
+            else:
+                chat = ChatRequest([Message("system", prompts.system_prompt(current)), *messages],
+                                   max_tokens=answer_tokens, temperature=temperature,
+                                   grammar=grammar(current, context.editable) if caps.grammar else None)
+                completion = self._complete(chat, model, token, on_text)
+                answer = completion.text
             model_name = f"{completion.provider}:{completion.model}"
             totals[0] += completion.usage.prompt_tokens
             totals[1] += completion.usage.completion_tokens
             totals[2] += completion.usage.cost_usd or 0.0
-            attempt = Attempt(current, completion.text, usage=_usage(completion))
+            attempt = Attempt(current, answer, usage=_usage(completion))
             attempts.append(attempt)
-            try:
-                edits = formats.parse(completion.text, current)
-            except ParseError as exc:
-                attempt.error = f"not valid {current} format: {exc}"
-                changeset = ChangeSet(instruction, format=current, errors=[attempt.error], answer=completion.text)
-            else:
-                changeset = build_changeset(self.root, edits, instruction, format=current, buffers=request.buffers,
-                                            fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)),
-                                            max_bytes=int(self.setting("max_file_bytes", 2_000_000)),
-                                            answer=completion.text, ai_ignore=self.ai_ignore())
-                if changeset.errors:
-                    attempt.error = "; ".join(changeset.errors)
-                elif not changeset.files:
-                    attempt.error = "the edits change nothing"
-                    changeset.errors.append(attempt.error)
-                else:
-                    break
+            cut = completion.usage.completion_tokens >= answer_tokens > 0
+            changeset = self._evaluate(instruction, answer, current, request, cut, answer_tokens)
+            attempt.error = "; ".join(changeset.errors)
+            if current == first:
+                first_error = attempt.error
+            if not attempt.error:
+                break
+            refused.append(attempt.error)
             if attempt_no == retries:
                 break
-            # Show the model its error; the last retry after a format failure switches format.
-            messages += [Message("assistant", completion.text)]
-            if attempt_no == retries - 1 and attempt.error.startswith("not valid"):
+            # Show the model its error; with "auto" the last retry after a format failure switches format.
+            messages += [Message("assistant", answer)]
+            if not explicit and attempt_no == retries - 1 and attempt.error.startswith("not valid"):
                 current = order[(order.index(current) + 1) % len(order)]
             messages += [Message("user", prompts.retry_prompt(attempt.error, current))]
+        if changeset.errors and current != first and first_error:
+            # Report the failure in the format that was chosen first; the switched retry is a footnote.
+            changeset.errors = [first_error, f"(a last retry in {current} format also failed: "
+                                             f"{'; '.join(changeset.errors)})"]
         proposal = Proposal(changeset, attempts, context, model_name, totals[0], totals[1], totals[2])
         if session is not None:
             session.add("user", instruction)
@@ -221,6 +218,111 @@ class ComposerService:
             self.sessions.save(session)
         return proposal
 
+    def _evaluate(self, instruction: str, answer: str, fmt: str, request: ContextRequest, cut: bool,
+                  limit: int) -> ChangeSet:
+        """Parse, match and gate one answer; the change set's errors say why it is refused."""
+        try:
+            edits = formats.parse(answer, fmt)
+        except ParseError as exc:
+            error = f"not valid {fmt} format: {exc}"
+            if cut:
+                error = f"the answer was cut off at the {limit}-token limit ({error})"
+            return ChangeSet(instruction, format=fmt, errors=[error], answer=answer)
+        changeset = build_changeset(self.root, edits, instruction, format=fmt, buffers=request.buffers,
+                                    fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)),
+                                    max_bytes=int(self.setting("max_file_bytes", 2_000_000)),
+                                    answer=answer, ai_ignore=self.ai_ignore())
+        if cut:
+            # The last edit may be incomplete (a hunk without its added lines reads as a deletion).
+            changeset.errors.insert(0, f"the answer was cut off at the {limit}-token limit, so its last edit may be "
+                                       "incomplete; nothing from it is used")
+        if not changeset.errors:
+            changeset.errors += sanity.check(changeset, edits, instruction)
+        return changeset
+
+    # -- prompts for the model at hand ---------------------------------------------------------
+    def prompt_style(self, model: str | None, caps: Any) -> str:
+        """"completion" for a local base model (no chat template: it continues text and does not follow
+        instructions), else "chat". ``composer.prompt_style`` overrides. Worker thread (reads the
+        model file's header once)."""
+        forced = str(self.setting("prompt_style", "auto"))
+        if forced in ("chat", "completion"):
+            return forced
+        if not caps.local:
+            return "chat"
+        return "completion" if self._is_base_model(model) else "chat"
+
+    def _is_base_model(self, model: str | None) -> bool:
+        declared = getattr(self.app.ai, "base_model", None)  # a test double says so itself
+        if isinstance(declared, bool):
+            return declared
+        try:
+            from marie.ai.gguf import read_info_cached
+            from marie.completion.backends import local_model_path
+
+            name = (model or "").partition(":")[2] or self.app.ai.active_model("composer").partition(":")[2]
+            path = local_model_path(name)
+            return path is not None and path.exists() and not read_info_cached(path).chat_template
+        except Exception:
+            log.debug("could not tell whether the model has a chat template", exc_info=True)
+            return False
+
+    def answer_budget(self, context: Context, fmt: str) -> int:
+        """Tokens for the answer, bounded by the files in play: a region edit needs about the size of the
+        region twice, a whole-file answer the whole file; never more than ``composer.answer_tokens``."""
+        cap = int(self.setting("answer_tokens", 1024))
+        files = sum(item.tokens for item in context.items if item.path in context.editable)
+        need = (files + 96) if formats.canonical(fmt) == "whole" else (min(files, 400) + 160)
+        return max(96, min(cap, int(need * 1.25)))
+
+    def _ask_completion(self, fmt: str, context: Context, request: ContextRequest, instruction: str,
+                        plan: str | None, refused: list[str], answer_tokens: int, model: str | None,
+                        token: CancelToken | None, on_text: Callable | None, temperature: float,
+                        attempt_no: int):
+        """One completion-style request (a base model); returns (completion, full answer text)."""
+        files = [(item.path, _file_text(item.text)) for item in context.items
+                 if item.path in context.editable and item.path]
+        max_edits = int(self.setting("base_max_edits", 1))
+        built = few_shot.build(fmt, files, instruction, plan=plan, refused=refused[-1:], max_edits=max_edits,
+                               prefill=self._raw_prompts(model))
+        if on_text and built.prefill:
+            on_text(built.prefill)
+        completion = self._complete_prompt(built.text, model, token, on_text, answer_tokens, built.stop,
+                                           temperature, seed=attempt_no)
+        return completion, few_shot.answer_of(built, completion.text)
+
+    def _raw_prompts(self, model: str | None) -> bool:
+        """Whether a raw (template-free) prompt can reach the model: the local provider's
+        ``complete_prompt``; otherwise the text goes as one chat message and nothing is prefilled."""
+        try:
+            name = (model or self.app.ai.active_model("composer")).partition(":")[0]
+            return hasattr(self.app.ai.provider(name), "complete_prompt")
+        except Exception:
+            return False
+
+    def _complete_prompt(self, text: str, model: str | None, token: CancelToken | None, on_text: Callable | None,
+                         max_tokens: int, stop: tuple[str, ...], temperature: float, seed: int = 0):
+        request = ChatRequest([Message("user", text)], max_tokens=max_tokens, temperature=temperature,
+                              seed=seed, stop=stop)
+        if not self._raw_prompts(model):
+            return self._complete(request, model, token, on_text)
+        from marie.ai.types import Completion
+
+        # A raw prompt to the local worker: the same gate (it sees exactly this text), then the
+        # provider's template-free path; usage is recorded like any other request.
+        ai = self.app.ai
+        name, _, wanted = (model or ai.active_model("composer")).partition(":")
+        provider = ai.provider(name)
+        model_name = ai._model_for(provider, wanted)
+        ai.gate(provider, request, "composer", model_name)
+        result = provider.complete_prompt(text, model_name, max_tokens=max_tokens, stop=stop, token=token,
+                                          on_text=on_text, temperature=temperature)
+        try:
+            ai.usage.record("composer", name, result.model, result.usage, ttft_s=getattr(result, "ttft_s", None))
+        except Exception:
+            log.debug("usage not recorded", exc_info=True)
+        return Completion(result.text, result.usage, name, result.model, [])
+
     def propose_from_answer(self, instruction: str, answer: str, fmt: str,
                             buffers: dict[str, str] | None = None) -> ChangeSet:
         """A change set from an answer text already at hand (pasted, or replayed from a session)."""
@@ -228,9 +330,12 @@ class ComposerService:
             edits = formats.parse(answer, fmt)
         except ParseError as exc:
             return ChangeSet(instruction, format=fmt, errors=[f"not valid {fmt} format: {exc}"], answer=answer)
-        return build_changeset(self.root, edits, instruction, format=formats.canonical(fmt), buffers=buffers,
-                               fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)), answer=answer,
-                               ai_ignore=self.ai_ignore())
+        changeset = build_changeset(self.root, edits, instruction, format=formats.canonical(fmt), buffers=buffers,
+                                    fuzzy_threshold=float(self.setting("fuzzy_threshold", 0.88)), answer=answer,
+                                    max_bytes=int(self.setting("max_file_bytes", 2_000_000)),
+                                    ai_ignore=self.ai_ignore())
+        # No sanity gate here: the answer is the user's own (pasted, or a replay they chose to apply).
+        return changeset
 
     # -- apply / undo ----------------------------------------------------------------------------
     def apply(self, changeset: ChangeSet, buffers: dict[str, str] | None = None,
@@ -271,9 +376,7 @@ class ComposerService:
             kinds = [f"@{k}" + (":" if k in ("file", "folder", "symbol") else "") for k in MENTION_KINDS
                      if k.startswith(text)]
             return kinds[:limit]
-        from marie.composer.ai_ignore import AiIgnore
-
-        ignore = AiIgnore(self.root)
+        ignore = self.ai_ignore()
         if kind == "file":
             try:
                 found = [m.path if hasattr(m, "path") else str(m) for m in self.app.index.find(arg, limit=limit * 2)]
@@ -294,6 +397,12 @@ class ComposerService:
                 syms = []
             return [f"@symbol:{s.name}" for s in syms][:limit]
         return []
+
+
+def _file_text(block: str) -> str:
+    """The file's text from a context item's ``path / fence / text / fence`` block."""
+    lines = block.split("\n")
+    return "\n".join(lines[2:-1]) + "\n" if len(lines) > 3 else ""
 
 
 def _usage(completion: Any) -> dict:

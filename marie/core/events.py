@@ -1,50 +1,55 @@
-"""A small publish/subscribe bus for cross-package notifications (file saved, index changed, ...).
+"""A small publish/subscribe bus for typed cross-package events (``marie.core.event_types``).
 
-Handlers are called through the dispatcher given at construction, so a GUI handler always runs on
-the GUI thread whatever thread emitted the event. ``emit`` may be called from any thread.
+``bus.on(IndexChanged, handler)`` subscribes to a class (and its subclasses); ``bus.publish(event)``
+delivers the event object to each handler through the dispatcher given at construction, so a GUI
+handler always runs on the GUI thread whatever thread published. ``publish`` may be called from any
+thread.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from marie.core.dispatch import Dispatcher, InlineDispatcher
+from marie.core.event_types import Notice, NoticeLevel
 
-Handler = Callable[..., Any]
-
-# Well-known event names; packages may add their own (use "package.event").
-FILE_SAVED = "file.saved"                # path: Path
-FILES_WRITTEN = "files.written"          # paths: list[Path], label: str  (the single write path)
-INDEX_CHANGED = "index.changed"          # snapshot, changes
-SETTINGS_CHANGED = "settings.changed"    # keys: set[str]
-NOTICE = "notice"                        # message: str, level: "info" | "warning" | "error"
+E = TypeVar("E")
 
 
 class EventBus:
     def __init__(self, dispatcher: Dispatcher | None = None) -> None:
         self.dispatcher = dispatcher or InlineDispatcher()
-        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._handlers: dict[type, list[Callable[[Any], Any]]] = defaultdict(list)
         self._lock = threading.Lock()
 
-    def subscribe(self, name: str, handler: Handler) -> Callable[[], None]:
+    def on(self, kind: type[E], handler: Callable[[E], Any]) -> Callable[[], None]:
+        """Call ``handler(event)`` for every published event of class ``kind`` (or a subclass).
+
+        Returns the unsubscribe function (safe to call twice). Any thread.
+        """
+        if not isinstance(kind, type):
+            raise TypeError(f"subscribe to an event class, not {kind!r}")
         with self._lock:
-            self._handlers[name].append(handler)
+            self._handlers[kind].append(handler)
 
         def unsubscribe() -> None:
             with self._lock:
-                if handler in self._handlers[name]:
-                    self._handlers[name].remove(handler)
+                if handler in self._handlers[kind]:
+                    self._handlers[kind].remove(handler)
 
         return unsubscribe
 
-    def emit(self, name: str, **payload: Any) -> None:
+    def publish(self, event: object) -> None:
+        """Deliver ``event`` to the handlers of its class and of its base classes. Any thread."""
+        if isinstance(event, type):
+            raise TypeError(f"publish an event object, not the class {event.__name__}")
         with self._lock:
-            handlers = list(self._handlers.get(name, ()))
+            handlers = [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]
         for handler in handlers:
-            self.dispatcher.post(lambda h=handler: h(**payload))
+            self.dispatcher.post(handler, event)
 
-    def notice(self, message: str, level: str = "info") -> None:
-        """Tell the user something (status bar in the GUI, stderr in the CLI)."""
-        self.emit(NOTICE, message=message, level=level)
+    def notice(self, message: str, level: NoticeLevel = "info") -> None:
+        """Tell the user something (status bar in the GUI, stderr in the CLI). Any thread."""
+        self.publish(Notice(message, level))

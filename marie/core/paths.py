@@ -50,6 +50,9 @@ def policy_file() -> Path:
     value = os.environ.get("MARIE_POLICY")
     if value:
         return Path(value)
+    system = Path("/etc/marie/policy.toml")   # the documented admin location wins (marie.governance.policy)
+    if system.exists():
+        return system
     return Path(platformdirs.site_config_dir(APP, appauthor=False)) / "policy.toml"
 
 

@@ -16,7 +16,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypedDict
 
 from marie.core.dispatch import Dispatcher, InlineDispatcher
 
@@ -122,6 +122,17 @@ class Task:
     @property
     def finished(self) -> bool:
         return self.state in ("done", "failed", "cancelled")
+
+
+class Callbacks(TypedDict, total=False):
+    """The keyword arguments of a queued operation (``TaskRunner.submit``); services that queue work
+    take them as ``**callbacks: Unpack[Callbacks]``."""
+
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    on_progress: Callable[[Progress], None] | None
+    token: CancelToken | None
+    quiet: bool
 
 
 class TaskRunner:

@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 
+from marie.core.python_cmd import module_command
+
 _proc: subprocess.Popen | None = None
 _lock = threading.Lock()
 
@@ -64,7 +66,7 @@ def status(path: str, untracked: str = "all", parts: int = 1, follow_load: bool 
             if _proc is None or _proc.poll() is not None:
                 package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-                _proc = subprocess.Popen([sys.executable, "-m", "marie.git.status_process"], stdin=subprocess.PIPE,
+                _proc = subprocess.Popen(module_command("marie.git.status_process"), stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 20, env=env)
             try:
                 assert _proc.stdin and _proc.stdout

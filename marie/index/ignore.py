@@ -11,7 +11,6 @@ changes (the watcher calls it). Any thread may call the methods (the cache is gu
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -26,26 +25,31 @@ _GLOB_CHARS = set("*?[]!/\\")
 class Rules:
     """The compiled rules of one folder. ``decide(sub)`` -> True (ignore), False (re-include), None.
 
-    One combined regex of all patterns answers "does any rule match?" first, so the common case
-    (nothing matches) costs one regex search instead of one per pattern.
+    Only pathspec's public API: ``GitIgnoreSpec.check_file`` decides (git's semantics: last match
+    wins, folder-only rules, re-includes). Most paths match no rule at all, so a pre-check asks each
+    pattern's public compiled ``regex`` first and skips ``check_file`` (which also works out which
+    pattern matched and why) when none matches. A folder with many rules goes straight to
+    ``check_file``, whose backend (re2 or hyperscan when installed) matches them all in one pass.
     """
 
-    __slots__ = ("spec", "_any")
+    __slots__ = ("spec", "_probes")
+
+    PRE_CHECK_MAX = 32       # more patterns than this: one check_file beats a loop of probes
 
     def __init__(self, lines: list[str]) -> None:
         self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
-        parts = [p.regex.pattern.replace("(?P<ps_d>", "(") for p in self.spec.patterns
-                 if p.include is not None and getattr(p, "regex", None) is not None]
-        try:
-            self._any = re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
-        except re.error:
-            self._any = None  # fall back to asking pathspec pattern by pattern
-        if not parts:
-            self._any = re.compile(r"(?!)")
+        probes = [p.regex.search for p in self.spec.patterns
+                  if p.include is not None and getattr(p, "regex", None) is not None]
+        self._probes = tuple(probes) if len(probes) <= self.PRE_CHECK_MAX else None
 
     def decide(self, sub: str) -> bool | None:
-        if self._any is not None and self._any.search(sub) is None:
-            return None
+        probes = self._probes
+        if probes is not None:
+            for probe in probes:
+                if probe(sub) is not None:
+                    break
+            else:
+                return None
         return self.spec.check_file(sub).include
 
 

@@ -135,6 +135,8 @@ class SearchSummary:
     first_result_s: float | None = None
     elapsed_s: float = 0.0
     errors: list[str] = field(default_factory=list)
+    via_index: bool = False            # answered from the text index's candidates (not a full walk)
+    candidates: int = 0                # how many files the index gave rg
 
 
 def _text(obj: dict | None) -> str:
@@ -198,7 +200,12 @@ def search_command(settings: Any, pattern: str, options: SearchOptions,
 def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
                on_match: Callable[[FileMatches], None] | None = None,
                token: CancelToken | None = None) -> SearchSummary:
-    """Run rg in the workspace and stream each file's matches to ``on_match``. Blocking (worker)."""
+    """Search the workspace and stream each file's matches to ``on_match``. Blocking (worker).
+
+    With a built text index (``marie.index.text_index``) rg searches only the files the index says
+    may match (``indexed_search.candidate_files``), given to it as explicit paths a chunk at a time;
+    otherwise (not built yet, a query the index cannot narrow) rg walks the whole tree. Either way
+    the lines, columns and spans are rg's own."""
     options = options or SearchOptions()
     if not pattern:
         raise SearchError("nothing to search for")
@@ -208,7 +215,38 @@ def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
     summary = SearchSummary()
     started = time.perf_counter()
     token = token or CancelToken()
-    proc = subprocess.Popen(cmd, cwd=os.fspath(service.root), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    from marie.index.indexed_search import candidate_files, path_chunks
+
+    candidates = candidate_files(service, pattern, options)
+    regex = python_regex(pattern, options) if plain else None
+    if candidates is None:
+        runs = [cmd]
+    else:
+        summary.via_index = True
+        summary.candidates = len(candidates)
+        head = cmd[:-1]                       # "... --regexp PATTERN --" without the "." to walk
+        runs = [head + chunk for chunk in path_chunks(candidates)]
+        if not runs and options.regex:
+            runs = [head + ["-"]]             # no candidate: rg still checks the regex (on empty stdin)
+    for run in runs:
+        if token.cancelled or summary.truncated:
+            break
+        returncode, err = _run_rg(run, os.fspath(service.root), pattern, options, plain, regex, summary, limit,
+                                  on_match, token, started)
+        fatal = returncode == 2 and not summary.cancelled and not summary.truncated and summary.matches == 0
+        if fatal and (candidates is None or err.strip()):
+            raise SearchError(_describe_rg_error(pattern, err))
+        if err.strip():
+            summary.errors.append(err.strip())
+    summary.cancelled = token.cancelled
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def _run_rg(cmd: list[str], cwd: str, pattern: str, options: SearchOptions, plain: bool, regex,
+            summary: SearchSummary, limit: int, on_match, token: CancelToken, started: float) -> tuple[int, str]:
+    """Run one rg process, adding its matches to ``summary``; returns its exit status and stderr."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, bufsize=1 << 16)
     token.on_cancel(proc.kill)   # cancel stops rg at once, wherever it is
     _widen_pipe(proc.stdout)
@@ -216,7 +254,6 @@ def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
     try:
         assert proc.stdout is not None
         if plain:
-            regex = python_regex(pattern, options)
             _read_plain(proc.stdout, regex, summary, limit, on_match, token, started,
                         _match_counter(pattern, options, regex))
         for raw_line in (() if plain else proc.stdout):
@@ -256,13 +293,7 @@ def run_search(service: Any, pattern: str, options: SearchOptions | None = None,
             proc.stdout.close()
         if proc.stderr:
             proc.stderr.close()
-    summary.cancelled = token.cancelled
-    summary.elapsed_s = time.perf_counter() - started
-    if proc.returncode == 2 and not summary.cancelled and not summary.truncated and summary.matches == 0:
-        raise SearchError(_describe_rg_error(pattern, err))
-    if err.strip():
-        summary.errors.append(err.strip())
-    return summary
+    return proc.returncode, err
 
 
 def _widen_pipe(stream) -> None:
@@ -322,7 +353,7 @@ def _read_plain(stream, regex: re.Pattern[str], summary: SearchSummary, limit: i
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         read, tells_drained = stream.read1, False
     make = LineMatch._make
-    matches = 0
+    matches = summary.matches       # several rg runs (indexed search in chunks) add to one summary
     append = None
     while not token.cancelled:
         chunk = read(_READ_CHUNK)
@@ -496,7 +527,7 @@ def apply_replace(app: Any, previews: list[FilePreview], pattern: str, replaceme
                   selected: dict[str, set[int]] | None = None) -> ReplaceResult:
     """Write the chosen replacements (all matches of a file unless ``selected[path]`` narrows them)
     through the single write path. Files changed since the preview are skipped, never clobbered."""
-    from marie.checkpoints.write_path import FileChange
+    from marie.workspace.writes import FileChange
 
     changes = []
     replaced = 0

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from marie.core import atomic
-from marie.core.events import FILES_WRITTEN, INDEX_CHANGED
+from marie.core.event_types import FilesWritten, IndexChanged, IndexProgress, SettingsChanged
 from marie.core.tasks import CancelToken, Task
 from marie.core.release import release_later
 from marie.index import gcpause
@@ -32,8 +32,6 @@ from marie.index.snapshot import Change, Entry, LazyEntries, Snapshot, link_move
 from marie.index.watcher import Batch, Watcher
 
 log = logging.getLogger(__name__)
-
-INDEX_PROGRESS = "index.progress"   # done: int, message: str, finished: bool
 
 
 class IndexService:
@@ -55,8 +53,9 @@ class IndexService:
         self._poll_stop = threading.Event()
         self._closed = False
         self._symbols = None
-        self._unsubscribe = [app.events.subscribe(FILES_WRITTEN, self._on_files_written),
-                             app.events.subscribe("settings.changed", self._on_settings_changed)]
+        self._text = None
+        self._unsubscribe = [app.events.on(FilesWritten, self._on_files_written),
+                             app.events.on(SettingsChanged, self._on_settings_changed)]
         self._load_recent()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -137,7 +136,7 @@ class IndexService:
         return listing
 
     def start(self) -> Task:
-        """Scan in the background (progress as ``index.progress`` events), then watch. Any thread."""
+        """Scan in the background (progress as ``IndexProgress`` events), then watch. Any thread."""
         def job(ctx):
             snap = self.scan(ctx, paths_first=True)
             snap.files()   # sort the file list here, not in ``done`` on the GUI thread
@@ -146,13 +145,14 @@ class IndexService:
             return snap
 
         def progress(p) -> None:
-            self.app.events.emit(INDEX_PROGRESS, done=p.done, message=p.message, finished=False)
+            self.app.events.publish(IndexProgress(p.done, p.message, finished=False))
 
         def done(snap: Snapshot) -> None:
-            self.app.events.emit(INDEX_PROGRESS, done=len(snap), message=f"{len(snap.files())} files indexed",
-                                 finished=True)
+            self.app.events.publish(IndexProgress(len(snap), f"{len(snap.files())} files indexed", finished=True))
             if self.app.settings.get("index.symbols"):
                 self.symbol_index.start()
+            if self.app.settings.get("index.text_index"):
+                self.text_index.start()
 
         self._scan_task = self.app.tasks.submit(job, name="index scan", worker="index",
                                                 on_progress=progress, on_done=done)
@@ -190,18 +190,29 @@ class IndexService:
                       "the project was rescanned to catch up.", "warning", key="overflow")
             self.scan()
         elif kind == "limit":
+            from marie.index.watcher import raise_limit_command, watch_limit
+
             seconds = self.app.settings.get("index.poll_seconds")
-            self.tell(f"Not every folder can be watched (the system's inotify watch limit was reached); "
-                      f"the project is rescanned every {seconds} s instead. Raise "
-                      f"fs.inotify.max_user_watches to get instant updates.", "warning", key="limit")
+            needed = self.watcher.requested if self.watcher is not None else len(self._snapshot)
+            limit = watch_limit()
+            self.tell(f"Not every folder can be watched: the system's inotify watch limit"
+                      f"{f' ({limit})' if limit else ''} was reached with {needed} folders to watch. "
+                      f"Changes are picked up by rescanning every {seconds} s (or longer on a big project) "
+                      f"instead. To get instant updates, raise the limit and reopen the project: "
+                      f"{raise_limit_command(needed)}", "warning", key="limit")
             threading.Thread(target=self._poll, args=(seconds,), name="marie-index-poll", daemon=True).start()
 
     def _poll(self, seconds: float) -> None:
-        while not self._poll_stop.wait(seconds):
+        """Rescan every ``seconds``, or three times as long as the last rescan took, so that polling
+        a huge tree never keeps a core busy. Polling thread."""
+        wait = seconds
+        while not self._poll_stop.wait(wait):
+            started = time.monotonic()
             try:
                 self.scan()
             except Exception:
                 log.exception("polling rescan failed")
+            wait = max(seconds, 3 * (time.monotonic() - started))
 
     def _apply_batch(self, batch: Batch) -> None:
         """Watcher thread: turn dirty paths into a new snapshot (only those paths are stat'ed)."""
@@ -252,10 +263,10 @@ class IndexService:
         if changes:
             self._announce(new, changes)
 
-    def _on_files_written(self, paths: list[Path], label: str = "") -> None:
+    def _on_files_written(self, event: FilesWritten) -> None:
         """The single write path wrote files: refresh them now, without waiting for the kernel."""
         batch: Batch = {}
-        for path in paths:
+        for path in event.paths:
             try:
                 rel = Path(path).relative_to(self.root).as_posix()
             except ValueError:
@@ -268,8 +279,8 @@ class IndexService:
         elif self._snapshot.complete:
             self._apply_batch(batch)
 
-    def _on_settings_changed(self, keys: set[str]) -> None:
-        if {"files.exclude", "index.exclude"} & set(keys):
+    def _on_settings_changed(self, event: SettingsChanged) -> None:
+        if {"files.exclude", "index.exclude"} & event.keys:
             self.matcher = matcher_for(self.root, self.app.settings)
             if self._snapshot.complete:
                 self.rescan("exclude list changed")
@@ -287,7 +298,9 @@ class IndexService:
     def _announce(self, snapshot: Snapshot, changes: list[Change]) -> None:
         if self._symbols is not None:
             self._symbols.on_changes(snapshot, changes)
-        self.app.events.emit(INDEX_CHANGED, snapshot=snapshot, changes=changes)
+        if self._text is not None:
+            self._text.on_changes(snapshot, changes)
+        self.app.events.publish(IndexChanged(snapshot, tuple(changes)))
 
     def tell(self, message: str, level: str = "info", *, key: str | None = None) -> None:
         """Tell the user once per ``key`` (a repeated overflow is not repeated to the user)."""
@@ -351,6 +364,23 @@ class IndexService:
         """Symbols in the whole workspace matching ``query`` (fuzzy). Worker thread preferred."""
         return self.symbol_index.find(query, limit)
 
+    # -- the text index (indexed project search) ----------------------------------------------------
+    @property
+    def text_index(self):
+        """The trigram index of the project's text (``marie.index.text_index.TextIndex``)."""
+        if self._text is None:
+            from marie.index.text_index import TextIndex
+
+            with self._lock:
+                if self._text is None:
+                    self._text = TextIndex(self)
+        return self._text
+
+    def text_index_if_ready(self):
+        """The text index when it can answer searches, else None (search then walks with rg). Any thread."""
+        text = self._text
+        return text if text is not None and text.ready else None
+
     # -- project search ----------------------------------------------------------------------------
     def search(self, pattern: str, options=None, on_match: Callable | None = None,
                token: CancelToken | None = None):
@@ -372,5 +402,7 @@ class IndexService:
             self._scan_task.cancel()
         if self._symbols is not None:
             self._symbols.close()
+        if self._text is not None:
+            self._text.close()
         if self.watcher is not None:
             self.watcher.close()

@@ -3,17 +3,20 @@
 Grammars come from the per-language wheels (tree-sitter-python, -javascript, -typescript, -go,
 -rust); nothing is downloaded at run time. Binary files and files above ``index.symbol_max_bytes``
 are listed by the index but never parsed. The workspace index is built on the "symbols" worker after
-the scan and kept live from the index's change batches. ``symbols``/``find`` may be called from any
-thread (a lock guards the tables).
+the scan and kept live from the index's change batches; it is stored on disk (``symbol_store``), so
+reopening a project parses only what changed. ``symbols``/``find`` may be called from any thread.
 """
 
 from __future__ import annotations
 
-import logging
 import contextlib
+import logging
 import os
 import threading
+import time
+from array import array
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import frizbee
@@ -131,21 +134,43 @@ class _Grammar:
 
 
 class SymbolIndex:
+    """The workspace symbol index: parsed symbols in a ``SymbolStore`` on disk (valid against the
+    file system on reopen: only files whose size or mtime changed are parsed again), with just the
+    names and their row ids in memory for fuzzy ``find``."""
+
+    BATCH = 200          # files parsed per store transaction
+
     def __init__(self, service: Any) -> None:
         self.service = service
         self.root = os.fspath(service.root)
-        self._files: dict[str, tuple[int, int, list[Symbol]]] = {}
+        self._store = None
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._flat: tuple[list[Symbol], frizbee.Haystacks] | None = None
+        # The fuzzy index: row ids (array) and names (frizbee), appended to as files are parsed;
+        # rows of replaced symbols are remembered as dead and skipped until the next rebuild.
+        self._names_lock = threading.Lock()
+        self._rowids: array | None = None
+        self._hay: frizbee.Haystacks | None = None
+        self._dead: set[int] = set()
         self._task = None
         self.ready = False
         self.skipped: dict[str, str] = {}    # rel -> why it was not parsed (binary, too large)
+        self.last_build: dict[str, float | int] = {}
         # Parsing holds the GIL for a whole file; foreground work (a checkpoint before a write)
         # pauses it so it does not wait behind thousands of parses. Set = running.
         self._resume = threading.Event()
         self._resume.set()
         self._pausers = 0
+
+    @property
+    def store(self):
+        if self._store is None:
+            from marie.index.symbol_store import SymbolStore
+
+            with self._lock:
+                if self._store is None:
+                    self._store = SymbolStore(Path(self.service.app.data_dir) / "symbols" / "symbols.sqlite", Symbol)
+        return self._store
 
     @contextlib.contextmanager
     def paused(self):
@@ -203,41 +228,73 @@ class SymbolIndex:
             log.exception("symbol parse failed for %s", rel)
             return []
 
+    def _store_parsed(self, parsed: list, removals: list[str] = ()) -> None:
+        """Write parsed files to the store and bring the in-memory name index along."""
+        added, dropped = self.store.put(parsed, removals)
+        with self._names_lock:
+            if self._hay is not None:
+                self._dead.update(dropped)
+                if added:
+                    self._rowids.extend(r for r, _n in added)
+                    self._hay.extend([n for _r, n in added])
+
     def _index_file(self, rel: str, entry) -> list[Symbol]:
         symbols = self.parse(rel)
-        with self._lock:
-            self._files[rel] = (entry.mtime_ns if entry else 0, entry.size if entry else 0, symbols)
-            self._flat = None
+        self._store_parsed([(rel, entry.mtime_ns if entry else 0, entry.size if entry else 0, symbols,
+                             self.skipped.get(rel))])
         return symbols
 
     def symbols(self, rel: str) -> list[Symbol]:
         """Symbols of ``rel`` from the index, parsed now when missing or stale. Any thread."""
         entry = self.service.snapshot().get(rel)
-        with self._lock:
-            cached = self._files.get(rel)
-        if cached and entry and cached[0] == entry.mtime_ns and cached[1] == entry.size:
-            return cached[2]
         if entry is None:
             return self.parse(rel)
+        state = self.store.state_of(rel)
+        if state is not None and state[0] == entry.mtime_ns and state[1] == entry.size:
+            if state[2]:
+                self.skipped[rel] = state[2]
+            return self.store.symbols_of(rel)
         return self._index_file(rel, entry)
 
     # -- the workspace index ------------------------------------------------------------------------
     def start(self):
-        """Build the workspace index on the "symbols" worker (cancellable)."""
+        """Bring the workspace index up to date on the "symbols" worker (cancellable): files parsed
+        in an earlier session and unchanged since are not parsed again."""
         def build(ctx):
+            self._yield_to_foreground(ctx)     # not even the validation while foreground work runs
+            started = time.perf_counter()
             snap = self.service.snapshot()
             todo = [p for p in snap.files() if language_of(p) and snap.entries[p].kind == "file"]
-            for number, rel in enumerate(todo):
+            known: dict[str, tuple[int, int]] = {}
+            for rows in self.store.file_states():
+                for path, mtime, size in rows:
+                    known[path] = (mtime, size)
+            wanted = set(todo)
+            removals = [p for p in known if p not in wanted]
+            stale = []
+            for rel in todo:
+                entry = snap.entries.get(rel)
+                if entry is not None and known.get(rel) != (entry.mtime_ns, entry.size):
+                    stale.append(rel)
+            del known, wanted
+            if removals:
+                self._store_parsed([], removals)
+            batch: list = []
+            for number, rel in enumerate(stale):
                 ctx.check()
                 self._yield_to_foreground(ctx)
-                ctx.progress(number, len(todo), "indexing symbols")
+                ctx.progress(number, len(stale), "indexing symbols")
                 entry = snap.entries.get(rel)
-                with self._lock:
-                    cached = self._files.get(rel)
-                if cached and entry and cached[0] == entry.mtime_ns:
-                    continue
-                self._index_file(rel, entry)
+                symbols = self.parse(rel)
+                batch.append((rel, entry.mtime_ns, entry.size, symbols, self.skipped.get(rel)))
+                if len(batch) >= self.BATCH:
+                    self._store_parsed(batch)
+                    batch = []
+            if batch:
+                self._store_parsed(batch)
             self.ready = True
+            self.last_build = {"files": len(todo), "parsed": len(stale), "removed": len(removals),
+                               "seconds": round(time.perf_counter() - started, 3)}
             return len(todo)
 
         self._task = self.service.app.tasks.submit(build, name="symbol index", worker="symbols")
@@ -245,51 +302,73 @@ class SymbolIndex:
 
     def on_changes(self, snapshot, changes) -> None:
         """Keep the index live: reparse changed files, drop removed ones (on the symbols worker)."""
-        if not self._files and not self.ready:
+        if not self.ready and self._store is None:
             return
-        removed = [c.path for c in changes if c.kind == "removed"]
+        removed = [c.path for c in changes if c.kind == "removed" and language_of(c.path)]
         touched = [c.path for c in changes if c.kind != "removed" and language_of(c.path)]
-        if removed:
-            with self._lock:
-                for rel in removed:
-                    self._files.pop(rel, None)
-                self._flat = None
-        if touched:
-            def reparse(ctx):
-                for rel in touched:
-                    ctx.check()
-                    self._yield_to_foreground(ctx)
-                    entry = self.service.snapshot().get(rel)
-                    if entry is not None and entry.kind == "file":
-                        self._index_file(rel, entry)
+        if not removed and not touched:
+            return
 
-            self.service.app.tasks.submit(reparse, name="symbol update", worker="symbols")
+        def update(ctx):
+            if removed:
+                self._store_parsed([], removed)
+            for rel in touched:
+                ctx.check()
+                self._yield_to_foreground(ctx)
+                entry = self.service.snapshot().get(rel)
+                if entry is not None and entry.kind == "file":
+                    self._index_file(rel, entry)
+
+        self.service.app.tasks.submit(update, name="symbol update", worker="symbols")
 
     def all(self) -> list[Symbol]:
-        with self._lock:
-            return [s for _m, _s, syms in self._files.values() for s in syms]
+        """Every indexed symbol (read from the store). Worker thread."""
+        return self.store.all()
+
+    def count(self) -> int:
+        return self.store.count()
+
+    def _name_index(self) -> tuple[array, frizbee.Haystacks]:
+        with self._names_lock:
+            if self._hay is not None and len(self._dead) * 5 < max(len(self._rowids), 1000):
+                return self._rowids, self._hay
+        rowids, hay = array("q"), frizbee.Haystacks()
+        for rows in self.store.names():
+            rowids.extend(r for r, _n in rows)
+            hay.extend([n for _r, n in rows])
+        with self._names_lock:
+            self._rowids, self._hay, self._dead = rowids, hay, set()
+        return rowids, hay
 
     def find(self, query: str, limit: int = 100) -> list[Symbol]:
         """Workspace symbols whose name fuzzy-matches ``query``, best first. Any thread."""
-        with self._lock:
-            flat = self._flat
-            if flat is None:
-                symbols = [s for _m, _s, syms in self._files.values() for s in syms]
-                flat = self._flat = (symbols, frizbee.Haystacks([s.name for s in symbols]))
-        symbols, hay = flat
         query = query.strip()
         if not query:
-            return sorted(symbols, key=lambda s: (s.name.lower(), s.path))[:limit]
-        matcher = frizbee.Matcher(query, max_typos=0, max_items=max(limit * 4, 200), sort="score_then_index_asc")
+            return sorted(self.all(), key=lambda s: (s.name.lower(), s.path))[:limit]
+        rowids, hay = self._name_index()
+        with self._names_lock:
+            dead = set(self._dead)
+            matcher = frizbee.Matcher(query, max_typos=0, max_items=max(limit * 4, 200) + min(len(dead), 5000),
+                                      sort="score_then_index_asc")
+            matches = [(m.score, rowids[m.index]) for m in matcher.match_list(hay)]
+        matches = [(score, rowid) for score, rowid in matches if rowid not in dead]
+        found = self.store.by_rowid([rowid for _s, rowid in matches])
         lowered = query.lower()
         ranked = []
-        for match in matcher.match_list(hay):
-            sym = symbols[match.index]
+        for score, rowid in matches:
+            sym = found.get(rowid)
+            if sym is None:
+                continue          # replaced meanwhile
             bonus = 100 if sym.name.lower() == lowered else 40 if sym.name.lower().startswith(lowered) else 0
-            ranked.append((-(match.score + bonus), len(sym.path), sym.path, sym.line, sym))
+            ranked.append((-(score + bonus), len(sym.path), sym.path, sym.line, sym))
         ranked.sort(key=lambda t: t[:4])
         return [t[-1] for t in ranked[:limit]]
 
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
+        if self._store is not None:
+            try:
+                self._store.close()
+            except Exception:
+                log.debug("closing the symbol store failed", exc_info=True)

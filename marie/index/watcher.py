@@ -27,6 +27,26 @@ from typing import Callable, Iterable
 
 log = logging.getLogger(__name__)
 
+SETTLE_S = 0.015          # wait this long after the first event for the rest of its burst
+WATCHES_FILE = "/proc/sys/fs/inotify/max_user_watches"
+
+
+def watch_limit() -> int | None:
+    """The system's per-user inotify watch limit (Linux), or None where there is none to read."""
+    try:
+        with open(WATCHES_FILE) as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def raise_limit_command(needed: int) -> str:
+    """The shell commands that raise the watch limit for ``needed`` folders, now and after reboot."""
+    value = max(524288, 1 << max(needed * 2, 1).bit_length())
+    return (f"sudo sysctl fs.inotify.max_user_watches={value} && echo fs.inotify.max_user_watches={value}"
+            f" | sudo tee /etc/sysctl.d/60-inotify-watches.conf")
+
+
 class Batch(dict):
     """rel path -> "rescan below it" (a folder that appeared or moved in); ``moves`` lists the
     renames inside the tree the kernel reported as one (``(old, new)`` from paired
@@ -56,6 +76,7 @@ class Watcher:
         self._paused = 0
         self._overflowed = False
         self.limited = False                 # some folders could not be watched (watch limit)
+        self.requested = 0                   # folders asked to be watched (for the limit notice)
         self.busy = False                    # a batch is being applied
         self._wd_rel: dict[int, str] = {}
         self._rel_wd: dict[str, int] = {}
@@ -102,6 +123,8 @@ class Watcher:
 
         mask = (C.IN_CREATE | C.IN_DELETE | C.IN_MOVED_FROM | C.IN_MOVED_TO | C.IN_CLOSE_WRITE
                 | C.IN_ATTRIB | C.IN_DELETE_SELF | C.IN_ONLYDIR | C.IN_DONT_FOLLOW | C.IN_EXCL_UNLINK)
+        rels = list(rels)
+        self.requested += len(rels)
         for rel in rels:
             if self.limited:
                 return
@@ -212,13 +235,17 @@ class Watcher:
                     self._cond.wait()
                 if self._closed:
                     return
-                # Debounce: wait for a quiet period, but never more than four periods in all.
+                # Debounce: a short settle first, so a lone edit shows within ~15 ms; only when
+                # more events arrive meanwhile (a burst: a checkout, a build) wait for a quiet
+                # period, never more than four periods in all, and apply the burst as one batch.
                 deadline = time.monotonic() + 4 * self.debounce_s
+                quiet = min(SETTLE_S, self.debounce_s)
                 while not self._closed:
                     before = len(self._pending)
-                    self._cond.wait(self.debounce_s)
+                    self._cond.wait(quiet)
                     if len(self._pending) == before or time.monotonic() >= deadline:
                         break
+                    quiet = self.debounce_s
                 if self._closed:
                     return
                 if self._paused:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from marie.core.python_cmd import module_command
+
 # Commands tried when the user configured nothing for a language (used only if on PATH).
 WELL_KNOWN: dict[str, list[str]] = {
     "typescript": ["typescript-language-server", "--stdio"],
@@ -118,7 +120,7 @@ def spec_for(language: str, settings: Any) -> ServerSpec | None:
         if isinstance(user, dict) and user.get("command"):
             command = ""
         else:
-            cmd = tuple(command.split()) if command else (sys.executable, "-m", "pylsp")
+            cmd = tuple(command.split()) if command else tuple(module_command("pylsp"))
             return ServerSpec("python", cmd, pylsp_settings(section), {}, empty_cwd=True, builtin=not command,
                               position_encoding="utf-32")
     if isinstance(user, dict) and user.get("command"):
@@ -132,4 +134,21 @@ def spec_for(language: str, settings: Any) -> ServerSpec | None:
     default = WELL_KNOWN.get(language)
     if default and shutil.which(default[0]):
         return ServerSpec(language, tuple(default))
+    return None
+
+
+def plugin_language(path: str | Path, contributions: list[Any]) -> str | None:
+    """The language of a plugin's server (``marie.plugins``) that lists ``path``'s extension."""
+    suffix = Path(str(path)).suffix.lower()
+    for item in contributions:
+        if suffix and suffix in (e.lower() for e in item.extensions):
+            return str(item.language)
+    return None
+
+
+def plugin_spec(language: str, contributions: list[Any]) -> ServerSpec | None:
+    """The ServerSpec of the first plugin server for ``language``, if any."""
+    for item in contributions:
+        if item.language == language:
+            return ServerSpec(language, tuple(item.command), builtin=False)
     return None

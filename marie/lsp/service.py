@@ -7,10 +7,9 @@ Python, jedi answers completion, hover and definition when the server is unavail
 
 Threads: feature methods (``complete``, ``hover``, ``rename`` ...) BLOCK until the server answers or
 times out: call them from a worker (``app.tasks.submit``) or the CLI, never the GUI thread. Document
-methods (``open``, ``change``...) are quick and may be called from any thread. Events are emitted on
-``app.events`` (so GUI handlers run on the GUI thread):
-  "lsp.diagnostics" (path, diagnostics)   "lsp.status" (language, state, message)
-  "lsp.log" (language, line)
+methods (``open``, ``change``...) are quick and may be called from any thread. Events are published on
+``app.events`` (so GUI handlers run on the GUI thread): ``LspDiagnostics(path, diagnostics)``,
+``LspStatus(language, state, message)`` and ``LspLog(language, line)`` (``marie.core.event_types``).
 """
 
 from __future__ import annotations
@@ -22,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from marie.core.event_types import LspDiagnostics, LspLog, LspStatus
 from marie.lsp.client import RequestTimeout, ResultStale, ServerDown, ServerError
 from marie.lsp.jedi_fallback import JediFallback
 from marie.lsp.protocol import Notification
-from marie.lsp.servers import ServerSpec, configured_language, language_id, spec_for
+from marie.lsp.servers import (ServerSpec, configured_language, language_id, plugin_language, plugin_spec,
+                               spec_for)
 from marie.lsp.supervisor import Policy, ServerHandle
 from marie.lsp.types import (CodeAction, CompletionItem, Diagnostic, Highlight, Hover, Location, Range, SignatureHelp,
                              Symbol, TextEdit, WorkspaceEdit, apply_text_edits, convert_code_actions,
@@ -35,11 +36,6 @@ from marie.lsp.types import (CodeAction, CompletionItem, Diagnostic, Highlight, 
 from marie.text.positions import LineTable
 
 log = logging.getLogger(__name__)
-
-DIAGNOSTICS = "lsp.diagnostics"
-STATUS = "lsp.status"
-LOG = "lsp.log"
-
 
 class LspError(ServerError):
     """A language feature could not be answered (no server, bad input); message for the user."""
@@ -132,7 +128,7 @@ class LspService:
                 return None
             handle = self._handles.get(language)
             if handle is None:
-                spec = spec_for(language, self.app.settings)
+                spec = self.spec(language)
                 if spec is None:
                     return None
                 handle = ServerHandle(spec, self.root, self._policy(), on_state=self._state_changed,
@@ -153,21 +149,30 @@ class LspService:
             handle.restart()
 
     def spec(self, language: str) -> ServerSpec | None:
-        return spec_for(language, self.app.settings)
+        """Settings first (a user's table wins), then the servers plugins contribute."""
+        return spec_for(language, self.app.settings) or plugin_spec(language, self._plugin_servers())
+
+    def _plugin_servers(self) -> list:
+        # Never waits for plugins to load (the GUI thread asks this): none until they have.
+        try:
+            return self.app.plugins.available("lsp_servers")
+        except Exception:
+            log.exception("plugin language servers unavailable")
+            return []
 
     def language_for(self, path: Path | str, hint: str | None = None) -> str:
         """The language a server is chosen by: a configured server's ``extensions`` first (file
         types MarieIDE does not know), else ``hint`` (the editor's language), else the file name."""
-        configured = configured_language(path, self.app.settings)
+        configured = configured_language(path, self.app.settings) or plugin_language(path, self._plugin_servers())
         if configured:
             return configured
         return hint or language_of(Path(path))
 
     def _state_changed(self, handle: ServerHandle) -> None:
-        self.app.events.emit(STATUS, language=handle.spec.language, state=handle.state, message=handle.message)
+        self.app.events.publish(LspStatus(handle.spec.language, handle.state, handle.message))
 
     def _log_line(self, handle: ServerHandle, line: str) -> None:
-        self.app.events.emit(LOG, language=handle.spec.language, line=line)
+        self.app.events.publish(LspLog(handle.spec.language, line))
 
     # -- documents ------------------------------------------------------------------------------
     def open(self, path: Path | str, text: str | None = None, language: str | None = None) -> None:
@@ -223,7 +228,7 @@ class LspService:
             self._stamps.pop(path, None)
         with self._lock:
             self._diagnostics.pop(path, None)
-        self.app.events.emit(DIAGNOSTICS, path=path, diagnostics=[])
+        self.app.events.publish(LspDiagnostics(path, ()))
 
     def text_of(self, path: Path) -> str | None:
         """The text the server sees for an open document (None when not open)."""
@@ -287,11 +292,11 @@ class LspService:
                 self._diagnostics[path] = diagnostics
                 self._diag_seq[path] = self._diag_seq.get(path, 0) + 1
                 self._diag_cond.notify_all()
-            self.app.events.emit(DIAGNOSTICS, path=path, diagnostics=diagnostics)
+            self.app.events.publish(LspDiagnostics(path, tuple(diagnostics)))
         elif note.method in ("window/logMessage", "window/showMessage"):
             message = (note.params or {}).get("message", "")
             if message:
-                self.app.events.emit(LOG, language="", line=message)
+                self.app.events.publish(LspLog("", message))
 
     def diagnostics(self) -> dict[Path, list[Diagnostic]]:
         """Every published diagnostic, per file (files without problems are left out). Any thread."""
@@ -537,8 +542,8 @@ class LspService:
     def apply_workspace_edit(self, edit: WorkspaceEdit, label: str, source: str = "lsp"):
         """Write ``edit`` through the single checkpointed write path (``app.writes.apply``); open
         documents are edited from the text the server saw and re-synced. Worker thread."""
-        from marie.checkpoints.write_path import FileChange
-        from marie.core.workspace import PathRefused, relative_posix
+        from marie.workspace.writes import FileChange
+        from marie.workspace.guard import PathRefused, relative_posix
         from marie.text.codec import TextFormat, decode, encode
 
         changes: list[FileChange] = []

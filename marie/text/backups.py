@@ -71,10 +71,20 @@ class Backup:
 
 
 class BackupStore:
-    """The backups of one workspace. Thread-safe in the sense that every write is an atomic replace."""
+    """The backups of one workspace. Thread-safe in the sense that every write is an atomic replace.
 
-    def __init__(self, folder: Path) -> None:
+    ``cipher`` (a ``marie.governance.crypto.Cipher``, or a callable returning one or None, asked
+    on each use: ``app.governance.cipher``) seals each backup with its key as associated data, so a
+    backup moved under another name fails to open. When encryption is on without a key the callable
+    raises and nothing is written (never a plaintext backup instead)."""
+
+    def __init__(self, folder: Path, cipher=None) -> None:
         self.folder = Path(folder)
+        self._cipher = cipher
+
+    @property
+    def cipher(self):
+        return self._cipher() if callable(self._cipher) else self._cipher
 
     def _file(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -86,7 +96,11 @@ class BackupStore:
         record = {"version": VERSION, "key": key, "path": str(path) if path else None, "text": text,
                   "format": _format_to_json(fmt), "disk_sha256": disk_sha256, "saved_at": time.time(),
                   "title": title}
-        return atomic.write_bytes(self._file(key), json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        data = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        cipher = self.cipher
+        if cipher is not None:
+            data = cipher.seal(data, key.encode("ascii", "replace"))
+        return atomic.write_bytes(self._file(key), data, 0o600 if cipher is not None else None)
 
     def remove(self, key: str) -> None:
         """Forget a backup (the buffer was saved, reverted or closed without saving)."""
@@ -97,14 +111,25 @@ class BackupStore:
 
     def load(self, key: str) -> Backup | None:
         try:
-            data = json.loads(self._file(key).read_text(encoding="utf-8"))
+            raw = self._file(key).read_bytes()
+            try:
+                cipher = self.cipher
+            except Exception as exc:   # encryption on, key unavailable: keep the backup for later
+                log.warning("hot-exit backup %s cannot be opened now: %s", key, exc)
+                return None
+            if raw[:4] == b"MRE1" and cipher is None:
+                log.warning("hot-exit backup %s is encrypted and encryption is off; left as it is", key)
+                return None
+            if cipher is not None:
+                raw = cipher.open(raw, key.encode("ascii", "replace"), what=f"hot-exit backup {key}")
+            data = json.loads(raw.decode("utf-8"))
             return Backup(key=data["key"], path=Path(data["path"]) if data.get("path") else None,
                           text=data["text"], format=_format_from_json(data["format"]),
                           disk_sha256=data.get("disk_sha256", ""), saved_at=float(data.get("saved_at", 0)),
                           title=data.get("title", ""))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:   # RuntimeError: EncryptionError
             # A damaged backup is kept on disk (renamed) for a human to look at, never deleted.
             log.warning("hot-exit backup %s is unreadable (%s); kept as .bad", key, exc)
             try:

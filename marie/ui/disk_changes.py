@@ -1,6 +1,6 @@
 """Notice files changed or deleted on disk behind an open editor.
 
-Every second (and at once after "files.written"/"file.saved" events) the window's open
+Every second (and at once after ``FilesWritten``/``FileSaved`` events) the window's open
 ``TextFile``s are checked on the "disk-watch" worker (``TextFile.changed_on_disk`` hashes only when
 size or mtime moved). Back on the GUI thread the editor's own ``check_disk`` decides: a clean buffer
 reloads by itself, a dirty one shows the editor's bar (Reload / Keep mine / Compare; the window
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
 
-from marie.core.events import FILE_SAVED, FILES_WRITTEN
+from marie.core.event_types import FileSaved, FilesWritten
 from marie.text.document import DiskState
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ class DiskWatcher(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
         self.timer.start()
-        self._unsubscribe = [window.app.events.subscribe(FILES_WRITTEN, lambda **_: self.check()),
-                             window.app.events.subscribe(FILE_SAVED, lambda **_: self.check())]
+        self._unsubscribe = [window.app.events.on(FilesWritten, lambda event: self.check()),
+                             window.app.events.on(FileSaved, lambda event: self.check())]
 
     def stop(self) -> None:
         self.timer.stop()
@@ -84,7 +84,7 @@ class DiskWatcher(QObject):
                 continue
             if outcome == "reloaded":
                 self.window.show_message(f"{Path(editor.path).name} changed on disk and was reloaded")
-                self.window._refresh_title(editor)
+                self.window.refresh_editor_title(editor)
             elif outcome == "deleted" and not was_deleted:
                 self.window.mark_deleted(editor)
         if self._again:
@@ -98,7 +98,7 @@ class DiskWatcher(QObject):
         except Exception as exc:
             self.window.show_message(f"Could not reload {editor.path}: {exc}", "error")
             return
-        self.window._refresh_title(editor)
+        self.window.refresh_editor_title(editor)
 
     def forget(self, editor: Any) -> None:
         """Nothing is cached per editor: the editor's TextFile holds the disk state."""

@@ -1,7 +1,7 @@
 """Git change markers and blame in the editor gutter.
 
-``install(window)`` attaches a ``GitGutter`` to every EditorView the window opens (its
-``editorOpened`` signal). The gutter diffs the editor's buffer — saved or not — against the staged
+An editor feature (``FEATURE``, see ``marie.ui.features``): the window's feature registry
+attaches a ``GitGutter`` to every EditorView it opens, whatever panels load. The gutter diffs the editor's buffer — saved or not — against the staged
 version on the git worker (debounced while typing) and marks added, modified and deleted lines in a
 margin of their own. A click on a marker offers to show the old lines or revert that change in the
 buffer (one undo step). "Git: Toggle Blame" shows commit and author per line in a text margin, with
@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QMenu
 
 from marie.git.model import NOT_COMMITTED, FileDiff, Hunk
 from marie.git.partial import apply_selected
-from marie.git.service import GIT_STATUS
+from marie.core.event_types import GitStatusChanged
+from marie.ui.features import FeatureSpec
 
 MARGIN_CHANGES = 3
 MARGIN_BLAME = 4
@@ -65,7 +66,7 @@ class GitGutter:
         editor.textEdited.connect(self.timer.start)
         if hasattr(editor, "loaded"):
             editor.loaded.connect(self.update)
-        self._unsubscribe = app.events.subscribe(GIT_STATUS, lambda **_: self.timer.start())
+        self._unsubscribe = app.events.on(GitStatusChanged, lambda event: self.timer.start())
         sci.destroyed.connect(lambda *_: self._unsubscribe())
         self.update()
 
@@ -259,27 +260,26 @@ def change_blocks(diff: FileDiff) -> list[tuple[int, int, list[int]]]:
 
 
 def attach(editor: Any, app: Any) -> GitGutter:
-    gutter = GitGutter(editor, app)
-    editor._git_gutter = gutter  # lives as long as the editor
-    return gutter
+    """A gutter on ``editor`` (the feature registry keeps it as long as the editor lives)."""
+    return GitGutter(editor, app)
 
 
-def install(window: Any) -> None:
-    """Attach a gutter to every editor of ``window``, now and as they open."""
-    app = window.app
-    for editor in list(getattr(window, "editors", lambda: [])()):
-        attach(editor, app)
-    signal = getattr(window, "editorOpened", None)
-    if signal is not None:
-        signal.connect(lambda editor: attach(editor, app))
-    commands = getattr(window, "commands", None)
-    if commands is not None:
+class _GutterFeature:
+    """The window-level part: the "Git: Toggle Blame" command."""
+
+    def __init__(self, host: Any) -> None:
         from marie.ui.commands import Command
 
-        def toggle() -> None:
-            editor = window.current_editor()
-            gutter = getattr(editor, "_git_gutter", None) if editor is not None else None
-            if gutter is not None:
-                gutter.toggle_blame()
+        self.host = host
+        host.commands.register(Command("git.blame", "Git: Toggle Blame", self.toggle_blame, None, "Git"))
 
-        commands.register(Command("git.blame", "Git: Toggle Blame", toggle, None, "Git"))
+    def toggle_blame(self) -> None:
+        editor = self.host.current_editor()
+        gutter = self.host.features.get("git_gutter", editor) if editor is not None else None
+        if gutter is not None:
+            gutter.toggle_blame()
+
+
+FEATURE = FeatureSpec("git_gutter", "Git gutter", setup=_GutterFeature,
+                      attach=lambda feature, editor: attach(editor, feature.host.app) if editor.path else None,
+                      requires=("git",))

@@ -11,6 +11,7 @@ with Compare / Restore backup / Discard backup), never applied silently.
 from __future__ import annotations
 
 import itertools
+import weakref
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _untitled_ids = itertools.count(1)
+_untitled_keys: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()   # editor -> its id
 
 
 def backup_key(editor: Any) -> str:
@@ -32,10 +34,9 @@ def backup_key(editor: Any) -> str:
     path = getattr(editor, "path", None)
     if path:
         return key_for(Path(path))
-    uid = getattr(editor, "_marie_untitled_id", None)
+    uid = _untitled_keys.get(editor)
     if uid is None:
-        uid = f"{id(editor)}-{next(_untitled_ids)}"
-        editor._marie_untitled_id = uid
+        uid = _untitled_keys[editor] = f"{id(editor)}-{next(_untitled_ids)}"
     return key_for(None, uid)
 
 
@@ -46,7 +47,8 @@ class HotExit(QObject):
         super().__init__(window)
         self.window = window
         self.app = window.app
-        self.store = BackupStore(self.app.data_dir / "backups")
+        # Sealed when encryption at rest is on (issue 16); asked on each use, so a key change applies.
+        self.store = BackupStore(self.app.data_dir / "backups", cipher=self.app.governance.cipher)
         self._timers: dict[int, QTimer] = {}
         self._keys: dict[int, str] = {}      # editor id -> key of the backup it last wrote
         self._stopped = False

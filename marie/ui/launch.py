@@ -19,7 +19,7 @@ PROBE_ENV = "MARIE_STARTUP_PROBE"
 
 
 def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | None = None,
-           argv: list[str] | None = None) -> int:
+           argv: list[str] | None = None, line: int | None = None, column: int | None = None) -> int:
     """Open the window on ``path`` (folder or file) and run the event loop; returns the exit code.
 
     Start-up is split at the first paint: before it only the window shell and the editor of the file
@@ -52,12 +52,13 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
     qt_app.setDesktopFileName("marie")
     app = App(root, QtDispatcher())
     window = None
+    endpoint: list[Any] = [None]
     previous_hook = sys.excepthook
     sys.excepthook = SlotErrorHook(previous_hook)
     try:
         window = MainWindow(app, defer_panels=True, fast_start=True)
         if file is not None:
-            window.open_file(file)
+            window.open_file(file, line, column)
         else:
             window.open_session_current()
         window.show()
@@ -73,6 +74,10 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
                 qt_app.quit()
                 return
             window.finish_startup()
+            # The automation endpoint (marie remote, single instance); None if another window has it.
+            from marie.ui import automation_host
+
+            endpoint[0] = automation_host.install(window)
             if on_ready is not None:
                 on_ready(window)
             window.load_panels_later()
@@ -81,6 +86,8 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
         return int(qt_app.exec())
     finally:
         # The window closes (editorClosed, closing, its timers stopped) before the services do.
+        if endpoint[0] is not None:
+            endpoint[0].close()
         if window is not None:
             try:
                 window.close()

@@ -1,6 +1,6 @@
 """Status-bar widget: the active model and its load state ("AI: gemma3-270m · loading 40%").
 
-Listens to the "ai.model_state" event (delivered on the GUI thread by the dispatcher). Clicking it
+Listens to ``ModelState`` events (delivered on the GUI thread by the dispatcher). Clicking it
 loads the local model in the background if it is not loaded, else opens the AI models panel. GUI thread.
 """
 
@@ -11,7 +11,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from marie.ai.service import MODEL_STATE
+from marie.ai.model_state import describe
+from marie.core.event_types import ModelState
+from marie.ui.features import FeatureSpec
 
 
 class ModelStatus(QLabel):
@@ -21,7 +23,7 @@ class ModelStatus(QLabel):
         self.app = app
         self.window = window
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._unsubscribe = app.events.subscribe(MODEL_STATE, self._on_state)
+        self._unsubscribe = app.events.on(ModelState, lambda event: self._on_state(event.state, event.model, event.detail))
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self._state = {"state": "unloaded", "model": ""}
         self._show()
@@ -35,20 +37,8 @@ class ModelStatus(QLabel):
             active = self.app.ai.active_model("chat")
         except Exception:
             active = "?"
-        state = self._state.get("state", "unloaded")
-        provider, _, name = active.partition(":")
-        if provider != "local":
-            text, tip = f"AI: {name or provider}", f"Chat uses {active} (remote provider)"
-        elif state == "loading":
-            fraction = float(self._state.get("fraction", 0.0) or 0.0)
-            text, tip = f"AI: {name} · loading {int(fraction * 100)}%", "Loading the local model in the background"
-        elif state == "ready":
-            text = f"AI: {name} · ready"
-            tip = f"{name} is loaded (context {self._state.get('n_ctx', '?')} tokens, {self._state.get('threads', '?')} threads)"
-        elif state == "error":
-            text, tip = f"AI: {name} · error", str(self._state.get("message", "the model failed to load"))
-        else:
-            text, tip = f"AI: {name} · not loaded", "Click to load the local model now (it also loads on first use)"
+        text, tip = describe(active, self._state)
+        text = f"AI: {text}"
         self.setText(text)
         self.setToolTip(tip)
 
@@ -64,17 +54,13 @@ class ModelStatus(QLabel):
         super().mousePressEvent(event)
 
 
-def install(window: Any) -> ModelStatus | None:
-    """Add the widget to ``window.status_bar`` once; preloads the model when ai.local.load_on_start."""
-    existing = getattr(window, "_marie_model_status", None)
-    if existing is not None:
-        return existing
-    bar = getattr(window, "status_bar", None)
-    if bar is None or not hasattr(bar, "add_widget"):
-        return None
-    widget = ModelStatus(window.app, window)
-    bar.add_widget(widget)
-    window._marie_model_status = widget
-    if window.app.settings.get("ai.local.load_on_start"):
-        window.app.ai.preload()
+def _setup(host: Any) -> ModelStatus:
+    """Add the widget to the host's status bar; preloads the model when ai.local.load_on_start."""
+    widget = ModelStatus(host.app, host)
+    host.add_status_widget(widget)
+    if host.app.settings.get("ai.local.load_on_start"):
+        host.app.ai.preload()
     return widget
+
+
+FEATURE = FeatureSpec("model_status", "AI model status", setup=_setup, requires=("ai",))

@@ -36,12 +36,15 @@ class Session:
     current: int = -1
     theme: str = ""
     hidden_panels: list[str] = field(default_factory=list)
+    # the editor groups' split tree (``EditorArea.layout_state``) with tabs named by path; empty
+    # for one group (then ``tabs`` alone says what to open)
+    layout: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"version": VERSION, "geometry": base64.b64encode(self.geometry).decode("ascii"),
                 "state": base64.b64encode(self.state).decode("ascii"),
                 "tabs": [t.__dict__ for t in self.tabs], "current": self.current,
-                "hidden_panels": list(self.hidden_panels)}
+                "hidden_panels": list(self.hidden_panels), "layout": self.layout}
 
     @classmethod
     def from_json(cls, data: dict) -> "Session":
@@ -52,7 +55,8 @@ class Session:
         return cls(geometry=base64.b64decode(data.get("geometry", "") or b""),
                    state=base64.b64decode(data.get("state", "") or b""),
                    tabs=tabs, current=int(data.get("current", -1)),
-                   hidden_panels=[p for p in data.get("hidden_panels", []) if isinstance(p, str)])
+                   hidden_panels=[p for p in data.get("hidden_panels", []) if isinstance(p, str)],
+                   layout=data.get("layout") if isinstance(data.get("layout"), dict) else {})
 
 
 def session_file(data_dir: Path) -> Path:

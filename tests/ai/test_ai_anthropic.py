@@ -15,6 +15,7 @@ from keyring.backends import fail
 from marie.ai import errors, keys
 from marie.ai.types import ChatRequest, Message, Tool, ToolCall
 from marie.ai.usage import format_report
+from marie.core.event_types import Notice
 from marie.core.tasks import Cancelled, CancelToken
 from tests.ai.helpers import make_ai_app
 
@@ -315,7 +316,7 @@ def test_local_only_gate_refuses_and_falls_back_with_note(tmp_path, fake, no_key
                                        "providers": {"anthropic": {"base_url": fake.url}},
                                        "routing": {"chat": ["anthropic", "anthropic:other"]}})
     notices: list[str] = []
-    app.events.subscribe("notice", lambda message, level: notices.append(message))
+    app.events.on(Notice, lambda event: notices.append(event.message))
     before = len(fake.requests)
     try:
         with pytest.raises(errors.Refused, match="local_only"):

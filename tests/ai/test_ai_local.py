@@ -13,6 +13,7 @@ import pytest
 from marie.ai import errors, models
 from marie.ai.local import LocalProvider
 from marie.ai.types import ChatRequest, Message
+from marie.core.event_types import ModelState
 from marie.core.tasks import Cancelled, CancelToken
 from tests.ai.helpers import make_ai_app
 
@@ -41,7 +42,7 @@ def test_default_model_is_prepared_and_described(gemma_path):
 def test_streams_real_tokens_and_records_usage(ai_app):
     pieces: list[str] = []
     states: list[str] = []
-    ai_app.events.subscribe("ai.model_state", lambda state, model, detail: states.append(state))
+    ai_app.events.on(ModelState, lambda event: states.append(event.state))
     done = ai_app.ai.complete("chat", ask("Write the word hello."), on_text=pieces.append)
     assert done.provider == "local" and done.model == "gemma3-270m"
     assert len(pieces) >= 2 and "".join(pieces) == done.text and done.text.strip()
@@ -135,7 +136,7 @@ def test_worker_crash_mid_stream_is_contained(ai_app):
     def on_text(piece: str) -> None:
         os.kill(provider.worker.pid, signal.SIGKILL)  # a crash inside llama.cpp looks like this
 
-    with pytest.raises(errors.ServerDown, match="stopped unexpectedly"):
+    with pytest.raises(errors.ServerDown, match="stopped unexpectedly .killed by SIGKILL"):
         ai_app.ai.complete("chat", ask("Tell a story.", max_tokens=32), token=token, on_text=on_text)
     # The app lives on and the next request starts a fresh worker.
     again = ai_app.ai.complete("chat", ask("Say yes.", max_tokens=4))

@@ -13,6 +13,7 @@ import pytest
 
 from marie.ai import errors
 from marie.ai.types import ChatRequest, Message, Tool, ToolCall
+from marie.core.event_types import Notice
 from marie.core.tasks import Cancelled, CancelToken
 from tests.ai.helpers import make_ai_app
 
@@ -87,7 +88,7 @@ def test_grammar_and_json_schema_through_the_server(oai_app):
 
 def test_dead_server_falls_back_with_a_visible_note(oai_app):
     notices: list[str] = []
-    oai_app.events.subscribe("notice", lambda message, level: notices.append(message))
+    oai_app.events.on(Notice, lambda event: notices.append(event.message))
     done = oai_app.ai.complete("commit_message", req("Write a commit message."))
     assert done.provider == "server"
     assert done.notes and "openai failed" in done.notes[0] and "cannot be reached" in done.notes[0]

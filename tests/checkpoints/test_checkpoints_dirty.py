@@ -8,7 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from marie.checkpoints.write_path import FileChange
+from marie.workspace.writes import FileChange
 
 
 def put(root: Path, rel: str, data: str) -> None:

@@ -66,6 +66,7 @@ def test_panel_pin_and_damaged_restore_message(qtbot, panel, workspace: Path):
     obj.write_bytes(b"rot")
     (workspace / "a.txt").write_text("y")
     panel.tree.topLevelItem(0).setSelected(True)
+    qtbot.waitUntil(panel.restore_all_button.isEnabled)   # the pin's job is done (the panel is not busy)
     qtbot.mouseClick(panel.restore_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "damaged" in panel.status.text())
     assert "nothing was restored" in panel.status.text()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from marie.checkpoints.service import CheckpointDamaged, CheckpointError
-from marie.checkpoints.write_path import FileChange, WriteError
+from marie.core.event_types import FilesWritten
+from marie.workspace.writes import FileChange, WriteError
 
 
 def put(root: Path, rel: str, data: bytes | str, mode: int | None = None) -> Path:
@@ -185,7 +186,7 @@ def test_write_path_checkpoints_first_and_is_all_or_nothing(app, workspace, monk
     put(workspace, "a.txt", "a1")
     put(workspace, "b.txt", "b1")
     events = []
-    app.events.subscribe("files.written", lambda paths, label: events.append((sorted(p.name for p in paths), label)))
+    app.events.on(FilesWritten, lambda event: events.append((sorted(p.name for p in event.paths), event.label)))
     result = app.writes.apply([FileChange.write("a.txt", b"a2"), FileChange.write("n.txt", b"n")], "composer 'x'")
     assert events == [(["a.txt", "n.txt"], "composer 'x'")]
     info = app.checkpoints.info(result.checkpoint_id)

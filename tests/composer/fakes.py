@@ -8,13 +8,16 @@ from marie.ai.types import Capabilities, Completion, Usage
 
 class FakeModel:
     def __init__(self, answers: list[str], *, context_length: int = 8192, local: bool = False,
-                 grammar: bool = False) -> None:
+                 grammar: bool = False, truncated: bool = False) -> None:
         self.answers = list(answers)
+        self.truncated = truncated  # every answer reports that it stopped at the request's token limit
         self.requests = []
+        self.routes = []
         self.caps = Capabilities(context_length, grammar, False, False, local)
 
-    def complete(self, task, request, token=None, on_text=None):
+    def complete(self, task, request, token=None, on_text=None, route=None):
         self.requests.append(request)
+        self.routes.append(route)
         if not self.answers:
             raise AssertionError("FakeModel: no scripted answer left")
         text = self.answers.pop(0)
@@ -22,7 +25,8 @@ class FakeModel:
             for i in range(0, len(text), 7):
                 on_text(text[i:i + 7])
         return Completion(text, Usage(prompt_tokens=sum(len(m.content) for m in request.messages) // 4,
-                                      completion_tokens=len(text) // 4, cost_usd=0.001), "fake", "fake-1")
+                                      completion_tokens=request.max_tokens if self.truncated else len(text) // 4,
+                                      cost_usd=0.001), "fake", "fake-1")
 
     def capabilities(self, task):
         return self.caps

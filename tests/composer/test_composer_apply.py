@@ -118,7 +118,7 @@ def test_composer_path_escape_table_is_refused_and_nothing_changes(app, workspac
 
 
 def test_composer_write_path_refuses_escape_even_when_changeset_is_forged(app, workspace):
-    from marie.core.workspace import PathRefused
+    from marie.workspace.guard import PathRefused
 
     (workspace / "ok.py").write_text("ok = 1\n")
     cs = propose(app, sr("ok.py", "ok = 1\n", "ok = 2\n"))

@@ -86,7 +86,7 @@ class SlowModel(FakeModel):
         super().__init__([])
         self.release = threading.Event()
 
-    def complete(self, task, request, token=None, on_text=None):
+    def complete(self, task, request, token=None, on_text=None, route=None):
         on_text("thinking…")
         while not token.cancelled:
             token.wait(0.05)
@@ -121,3 +121,23 @@ def test_composer_pane_sessions_reopen_and_continue(qtbot, pane, workspace):
     assert pane.session.id == first
     assert pane.review.file_item("s.py") is not None and pane.apply_button.isEnabled()
     assert "[user] v to 2" in pane.answer.toPlainText()
+
+
+def test_composer_pane_says_plainly_when_the_model_cannot_produce_an_edit(qtbot, pane, workspace):
+    (workspace / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    junk = "You\n<<<<<<< SEARCH\n=======\nnonsense\n>>>>>>> REPLACE\n"
+    pane.app.__dict__["ai"] = FakeModel([junk, junk, "garbage"])
+    shown = []
+    pane.window.show_panel = lambda panel_id: shown.append(panel_id)
+    pane.instruction.setText("add a function sub(a, b) @file:calc.py")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.task is None and "attempt" in pane.status.text() or "Failed" in pane.status.text(), timeout=10000)
+    assert pane.failure.isVisible(), pane.status.text()
+    assert "could not produce a usable edit" in pane.failure.text() and "3 attempts" in pane.failure.text()
+    raw = pane.answer.toPlainText()
+    assert "--- attempt 1" in raw and "nonsense" in raw and "does not ask for a new file" in raw
+    assert not pane.apply_button.isEnabled()
+    assert pane.stronger_button.isVisible()
+    qtbot.mouseClick(pane.stronger_button, Qt.MouseButton.LeftButton)
+    assert shown == ["models"]
+    assert (workspace / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"

@@ -39,11 +39,15 @@ def test_composer_retry_shows_the_model_its_error(app, workspace):
 def test_composer_format_fallback_after_parse_failures_and_bounded_retries(app, workspace):
     (workspace / "a.py").write_text("x = 1\n")
     fake = install(app, ["garbage", "still garbage", "a.py\n```\nx = 3\n```\n"])
-    proposal = app.composer.propose("x to 3", request=ContextRequest("", files=["a.py"]), fmt="udiff")
-    assert [a.format for a in proposal.attempts] == ["udiff", "udiff", "search_replace"]
-    assert not proposal.ok  # the third answer was not search/replace either; no more retries
+    proposal = app.composer.propose("x to 3", request=ContextRequest("", files=["a.py"]))
+    assert [a.format for a in proposal.attempts] == ["search_replace", "search_replace", "whole"]
+    assert proposal.ok  # "auto" may switch format on the last retry
     assert len(fake.requests) == 3
-    assert "no edit blocks" in proposal.changeset.errors[0]
+    fake = install(app, ["garbage", "still garbage", "more garbage"])
+    proposal = app.composer.propose("x to 3", request=ContextRequest("", files=["a.py"]))
+    assert not proposal.ok and len(fake.requests) == 3
+    # The error reported is the first format's; the switched retry is a footnote.
+    assert "no edit blocks" in proposal.changeset.errors[0] and "whole" in proposal.changeset.errors[1]
 
 
 def test_composer_local_model_gets_grammar_and_whole_file_format(app, workspace):

@@ -1,9 +1,11 @@
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from marie.core.dispatch import QueueDispatcher
+from marie.core.event_types import FileSaved, Notice
 from marie.core.events import EventBus
 from marie.core.tasks import Cancelled, TaskRunner
 
@@ -90,15 +92,36 @@ def test_event_bus_delivers_through_dispatcher():
     dispatcher = QueueDispatcher()
     bus = EventBus(dispatcher)
     got = []
-    unsubscribe = bus.subscribe("file.saved", lambda path: got.append(path))
-    bus.emit("file.saved", path="a.py")
+    unsubscribe = bus.on(FileSaved, lambda event: got.append(event.path))
+    bus.publish(FileSaved(Path("a.py")))
+    bus.publish(Notice("not a save"))                 # another class: not delivered to this handler
     assert got == []  # not until the owning thread drains
     dispatcher.drain()
-    assert got == ["a.py"]
+    assert got == [Path("a.py")]
     unsubscribe()
-    bus.emit("file.saved", path="b.py")
+    unsubscribe()                                     # twice is harmless
+    bus.publish(FileSaved(Path("b.py")))
     dispatcher.drain()
-    assert got == ["a.py"]
+    assert got == [Path("a.py")]
+
+
+def test_event_bus_delivers_subclasses_to_base_class_handlers():
+    from marie.core.event_types import Event
+
+    bus = EventBus()
+    seen: list[object] = []
+    bus.on(Event, seen.append)
+    bus.notice("hello", "warning")
+    assert seen == [Notice("hello", "warning")]
+
+
+def test_event_bus_refuses_strings_and_classes():
+    bus = EventBus()
+    with pytest.raises(TypeError):
+        bus.on("file.saved", print)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        bus.publish(FileSaved)
+    assert not hasattr(bus, "emit") and not hasattr(bus, "subscribe")  # the string API is gone
 
 
 def test_submit_after_shutdown_is_a_cancelled_task_not_an_error():

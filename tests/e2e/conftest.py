@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.qt_helpers import close_main_windows, open_main_window, type_text  # noqa: F401 (re-exported)
+import PySide6  # noqa: F401  (a dependency: a broken Qt install must fail here, not skip)
 
-pytest.importorskip("PySide6")
+from tests.qt_helpers import close_main_windows, open_main_window, type_text  # noqa: F401 (re-exported)
 
 
 def git(cwd: Path, *args: str) -> str:

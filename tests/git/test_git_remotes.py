@@ -108,7 +108,7 @@ def test_fetch_with_file_url_reports_progress_and_cancels(tmp_path, remote_setup
         def cancel_on_progress(progress):
             holder["task"].cancel()
 
-        holder["task"] = task = app.git.submit("fetch", on_progress=cancel_on_progress)
+        holder["task"] = task = app.git.fetch(on_progress=cancel_on_progress)
         with pytest.raises((Cancelled, GitError)):
             task.result(30)
         assert task.token.cancelled

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marie.app import App
+from marie.core.event_types import FileSaved, FilesWritten, GitStatusChanged
 from marie.git.model import GitError, NotARepository
 from tests.git.gitutil import commit_all, git, init_repo, write
 
@@ -49,17 +50,17 @@ def test_full_status_groups(gapp, repo):
 
 def test_incremental_refresh_after_save_event(gapp, repo):
     events = []
-    gapp.events.subscribe("git.status", lambda status: events.append(status))
+    gapp.events.on(GitStatusChanged, lambda event: events.append(event.status))
     assert gapp.git.status_sync().files == {}
     write(repo / "a.txt", "edited\n")
-    gapp.events.emit("file.saved", path=repo / "a.txt")
-    gapp.git.call("branches")  # the refresh was queued before this on the same worker
+    gapp.events.publish(FileSaved(repo / "a.txt"))
+    gapp.git.branches_sync()  # the refresh was queued before this on the same worker
     assert gapp.git.last_status.files["a.txt"].worktree == "modified"
     assert events[-1].files["a.txt"].worktree == "modified"
     # reverting the file and announcing it through the write path's event clears it
     git(repo, "checkout", "--", "a.txt")
-    gapp.events.emit("files.written", paths=[repo / "a.txt"], label="test")
-    gapp.git.call("branches")
+    gapp.events.publish(FilesWritten((), "test", paths=(repo / "a.txt",)))
+    gapp.git.branches_sync()
     assert "a.txt" not in gapp.git.last_status.files
     # a file that is deleted after being untracked leaves the list
     write(repo / "tmp.txt", "x")

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
-pytest.importorskip("PySide6")
-
-from PySide6.QtCore import Qt  # noqa: E402
-
-from tests.git.gitutil import git, write  # noqa: E402
+from tests.git.gitutil import git, write
 
 
 def children_of(panel, group):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from marie.core.event_types import IndexChanged
 from marie.index.ignore import IgnoreMatcher
 from marie.index.rgscan import list_files
 from marie.index.scan import walk
@@ -92,7 +93,7 @@ def test_start_publishes_the_listing_then_the_complete_snapshot(app, workspace: 
     app.settings._merged["index.symbols"] = False
     app.settings._merged["index.watch"] = False
     seen: list[Snapshot] = []
-    app.events.subscribe("index.changed", lambda snapshot, changes: seen.append(snapshot))
+    app.events.on(IndexChanged, lambda event: seen.append(event.snapshot))
     app.index.start().future.result(timeout=30)
     assert [s.complete for s in seen] == [False, True]
     listing, full = seen

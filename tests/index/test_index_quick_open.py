@@ -141,3 +141,28 @@ def test_background_symbol_parsing_yields_to_foreground_work(app, workspace: Pat
         again.cancel()
         with pytest.raises((Cancelled, concurrent.futures.CancelledError)):
             again.result(5)
+
+
+def test_typing_on_narrows_to_the_previous_hits_with_identical_results(app, workspace: Path) -> None:
+    """Each keystroke that extends the query matches only the previous query's hits; the ranked
+    results are exactly what a matcher that never narrows gives, keystroke by keystroke."""
+    from marie.index.quick_open import QuickOpen
+
+    words = ["router", "widget", "invoice", "handler", "ledger", "schema", "tenant", "vault"]
+    rels = [f"{a}/{b}_{i}/{c}_{a[:3]}{i}.py" for i, (a, b, c) in
+            enumerate((words[i % 8], words[(i * 3) % 8], words[(i * 5 + 1) % 8]) for i in range(400))]
+    make(workspace, rels)
+    snap = app.index.scan()
+    typing = QuickOpen()
+    narrowed = 0
+    for query in ["widget_inv", "rou han", "schema/ten", "vault_x", "Ledger", "inv:12"]:
+        for end in range(1, len(query) + 1):
+            prefix = query[:end]
+            last = typing._narrowing
+            if last is not None and prefix.startswith(last.text):
+                narrowed += 1
+                assert len(last.indices) < len(snap.files())
+            got = typing.find(snap, prefix)
+            fresh = QuickOpen().find(snap, prefix)
+            assert [(m.path, m.score, m.line) for m in got] == [(m.path, m.score, m.line) for m in fresh], prefix
+    assert narrowed > 20

@@ -162,3 +162,17 @@ def test_snapshot_apply_is_immutable(workspace: Path) -> None:
     assert {(c.kind, c.path) for c in changes} == {("removed", "a"), ("removed", "a/b.py"), ("added", "c.py")}
     assert new.generation == snap.generation + 1
     assert new.files() == ("c.py",) and snap.files() == ("a/b.py",)
+
+
+def test_applied_changes_carry_the_sorted_file_list_forward(tmp_path) -> None:
+    """``apply`` edits the previous sorted file list instead of re-sorting everything; the result is
+    exactly what sorting the new snapshot's files gives."""
+    from marie.index.snapshot import Entry, Snapshot
+
+    base = Snapshot.build([Entry("a", "dir"), Entry("a/x.py", "file"), Entry("b.py", "file"),
+                           Entry("c", "dir"), Entry("c/z.py", "file"), Entry("l", "symlink")])
+    assert base.files() == ("a/x.py", "b.py", "c/z.py", "l")
+    new, _ = base.apply([Entry("a/w.py", "file"), Entry("d.py", "file"), Entry("b.py", "file", 5)], ["c", "l"])
+    assert new._files is not None                        # carried, not left to a re-sort
+    assert new.files() == tuple(sorted(p for p, e in new.entries.items() if e.kind != "dir"))
+    assert new.files() == ("a/w.py", "a/x.py", "b.py", "d.py")

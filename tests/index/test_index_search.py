@@ -10,6 +10,32 @@ from marie.core.tasks import CancelToken
 from marie.index.search import SearchError, SearchOptions, apply_replace, plan_replace
 
 
+@pytest.fixture(autouse=True, params=["walk", "indexed"])
+def search_mode(request, app, monkeypatch):
+    """Every test here runs twice: rg walking the tree, and rg reading only the text index's
+    candidates (the index rebuilt from the files as they are right before each search). The
+    indexed run must really have answered from the index at least once."""
+    if request.param == "walk":
+        yield "walk"
+        return
+    from marie.index import indexed_search
+
+    real = indexed_search.candidate_files
+    answered: list[str] = []
+
+    def fresh_candidates(service, pattern, options):
+        service.scan()
+        service.text_index.sync()
+        found = real(service, pattern, options)
+        if found is not None:
+            answered.append(pattern)
+        return found
+
+    monkeypatch.setattr(indexed_search, "candidate_files", fresh_candidates)
+    yield "indexed"
+    assert answered, "no search of this test went through the text index"
+
+
 def test_search_groups_by_file_with_positions(app, workspace: Path) -> None:
     (workspace / "a.py").write_text("alpha = 1\nbeta = alpha + alpha\n")
     (workspace / "sub").mkdir()

@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from marie.core.events import INDEX_CHANGED, NOTICE
+from marie.core.event_types import FilesWritten, IndexChanged, Notice
 
 
 def wait_for(predicate, timeout: float = 5.0) -> bool:
@@ -32,7 +32,7 @@ def test_watcher_sees_adds_modifies_removes_and_renames(app, workspace: Path) ->
     (workspace / "build").mkdir()
     index = started(app)
     changes_seen = []
-    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: changes_seen.append(changes))
+    app.events.on(IndexChanged, lambda event: changes_seen.append(event.changes))
     assert "build" not in index.watcher.watched()   # ignored folders are never watched
     assert "src" in index.watcher.watched()
 
@@ -71,7 +71,7 @@ def test_watcher_sees_adds_modifies_removes_and_renames(app, workspace: Path) ->
     (workspace / "src" / "marker.py").write_text("m\n")
     assert wait_for(lambda: "src/marker.py" in index.snapshot())
     assert "build/out.o" not in index.snapshot()
-    assert changes_seen and all(isinstance(c, list) for c in changes_seen)
+    assert changes_seen and all(isinstance(c, tuple) for c in changes_seen)
 
 
 def test_changed_ignore_rules_rescan(app, workspace: Path) -> None:
@@ -93,7 +93,7 @@ def test_overflow_rescans_and_tells_the_user_once(app, workspace: Path) -> None:
     (workspace / "missed" / "lost.py").write_text("lost\n")
     watcher = index.start_watcher()
     notices = []
-    app.events.subscribe(NOTICE, lambda message, level: notices.append((message, level)))
+    app.events.on(Notice, lambda event: notices.append((event.message, event.level)))
     generation = index.snapshot().generation
     watcher.on_queue_overflow()          # what InotifyFD calls on IN_Q_OVERFLOW
     assert wait_for(lambda: "missed/lost.py" in index.snapshot())
@@ -130,16 +130,16 @@ def test_watch_limit_falls_back_to_polling(app, workspace: Path, monkeypatch) ->
     index = started(app)
     assert index.watcher.limited
     assert any("watch limit" in n for n in index.notices)
+    # The notice says how to fix it: the sysctl command with a value above what is needed.
+    assert any("sudo sysctl fs.inotify.max_user_watches=" in n and "folders to watch" in n for n in index.notices)
     (workspace / "two" / "unwatched.py").write_text("u\n")
     assert wait_for(lambda: "two/unwatched.py" in index.snapshot(), timeout=6)
 
 
 def test_files_written_through_write_path_refresh_at_once(app, workspace: Path) -> None:
-    from marie.core.events import FILES_WRITTEN
-
     app.index.scan()
     (workspace / "w.py").write_text("w\n")
-    app.events.emit(FILES_WRITTEN, paths=[workspace / "w.py"], label="test")
+    app.events.publish(FilesWritten((), "test", paths=(workspace / "w.py",)))
     assert "w.py" in app.index.snapshot()
 
 
@@ -152,11 +152,11 @@ def test_chmod_and_same_size_same_mtime_edit_are_reported(app, workspace: Path) 
     index = started(app)
     assert index.snapshot().get("run.sh").mode == 0o644
     seen: list[tuple[str, str]] = []
-    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: seen.extend((c.kind, c.path) for c in changes))
+    app.events.on(IndexChanged, lambda event: seen.extend((c.kind, c.path) for c in event.changes))
 
     os.chmod(workspace / "run.sh", 0o755)
     assert wait_for(lambda: index.snapshot().get("run.sh").mode == 0o755)
-    assert ("modified", "run.sh") in seen
+    assert wait_for(lambda: ("modified", "run.sh") in seen)   # announced right after the swap
 
     st = os.stat(workspace / "data.txt")
     (workspace / "data.txt").write_text("same size 2")
@@ -174,7 +174,7 @@ def test_rescan_diff_reports_a_chmod(app, workspace: Path) -> None:
     app.index.scan()
     os.chmod(workspace / "tool.py", 0o700)
     seen: list = []
-    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: seen.append([(c.kind, c.path) for c in changes]))
+    app.events.on(IndexChanged, lambda event: seen.append([(c.kind, c.path) for c in event.changes]))
     snap = app.index.scan()
     assert snap.get("tool.py").mode == 0o700
     assert seen[-1] == [("modified", "tool.py")]
@@ -192,7 +192,7 @@ def test_external_folder_rename_reaches_index_changed_as_a_rename(app, workspace
     index = started(app)
     assert index.snapshot().get("pkg/link.py").kind == "symlink"
     seen: list = []
-    app.events.subscribe(INDEX_CHANGED, lambda snapshot, changes: seen.extend(changes))
+    app.events.on(IndexChanged, lambda event: seen.extend(event.changes))
 
     os.rename(workspace / "pkg", workspace / "lib")                 # outside the IDE
     assert wait_for(lambda: "lib/deep/b.py" in index.snapshot() and "pkg" not in index.snapshot())

@@ -7,9 +7,7 @@ import textwrap
 
 import pytest
 
-pytest.importorskip("PySide6")
-
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
 
 FILES = {
     "pkg/__init__.py": "",

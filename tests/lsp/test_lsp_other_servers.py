@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from marie.app import App
+from marie.core.event_types import LspStatus
 from marie.lsp.client import ServerDown
 
 FAKE_SERVER = Path(__file__).with_name("fake_lsp_server.py")
@@ -73,7 +74,7 @@ def test_a_missing_command_is_unavailable_at_once(tmp_path):
     settings = '[lsp.servers.toy]\ncommand = "/nonexistent/toy-language-server"\nextensions = ["toy"]\n'
     app = make_app(tmp_path / "ws", settings)
     states = []
-    app.events.subscribe("lsp.status", lambda **kw: states.append((kw["state"], kw["message"])))
+    app.events.on(LspStatus, lambda event: states.append((event.state, event.message)))
     try:
         path = app.root / "a.toy"
         path.write_text("bad\n", encoding="utf-8")
@@ -103,7 +104,6 @@ def test_a_missing_python_server_falls_back_to_jedi(tmp_path):
 @pytest.fixture
 def open_window(qtbot):
     """Makes real MainWindows (closed with their apps after the test)."""
-    pytest.importorskip("PySide6")
     from tests.qt_helpers import close_main_windows, open_main_window
 
     made = []

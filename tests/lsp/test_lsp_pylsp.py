@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from marie.app import App
+from marie.core.event_types import FilesWritten
 from marie.lsp.types import apply_text_edits
 
 FILES = {
@@ -131,7 +132,7 @@ def test_rename_across_files_goes_through_the_write_path(app):
     edit = app.lsp.rename(tools, 1, 6, "twice")
     assert set(edit.changes) >= {tools.resolve(), main.resolve()}
     written = []
-    app.events.subscribe("files.written", lambda paths, label: written.append(label))
+    app.events.on(FilesWritten, lambda event: written.append(event.label))
     result = app.lsp.apply_workspace_edit(edit, "rename helper to twice")
     assert result.checkpoint_id is not None
     assert "def twice(value):" in tools.read_text()

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("PySide6")
+from PySide6.QtCore import Qt
 
-from PySide6.QtCore import Qt  # noqa: E402
-
-from marie.lsp.types import CompletionItem  # noqa: E402
+from marie.lsp.types import CompletionItem
 
 
 @pytest.fixture(scope="module")

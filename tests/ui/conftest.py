@@ -25,6 +25,11 @@ def make_window(qtbot, workspace: Path, monkeypatch):
 
     def make(root: Path = workspace, restore: bool = True, show: bool = True, panels_: bool = False):
         monkeypatch.setattr(panels, "discover", real_discover if panels_ else (lambda: []))
+        if not panels_:
+            # Plugins bring panels and commands of their own (tested in tests/ui/test_plugins_window.py).
+            import marie.ui.plugin_host as plugin_host
+
+            monkeypatch.setattr(plugin_host, "install", lambda window: None)
         window = open_main_window(qtbot, root, restore=restore, show=show)
         made.append(window)
         return window

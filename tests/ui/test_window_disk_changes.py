@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from marie.core import atomic
+from marie.core.event_types import FilesWritten
 from tests.ui.conftest import type_text
 
 
@@ -75,5 +76,5 @@ def test_files_written_event_triggers_a_check(make_window, workspace, qtbot):
     window.disk_watcher.timer.stop()                                # only the event may trigger it
     editor = window.open_file(path)
     external_write(path, "b\n")
-    window.app.events.emit("files.written", paths=[path], label="test")
+    window.app.events.publish(FilesWritten((), "test", paths=(path,)))
     qtbot.waitUntil(lambda: editor.text() == "b\n", timeout=15000)

@@ -138,7 +138,7 @@ def test_go_to_line_command(make_window, files, monkeypatch, qtbot):
 def test_menus_and_shortcuts_come_from_the_registry(make_window):
     window = make_window()
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert titles[:4] == ["File", "Edit", "View", "Go"] and titles[-1] == "Help"
+    assert titles[:5] == ["File", "Edit", "Selection", "View", "Go"] and titles[-1] == "Help"
     save = window.action("file.save")
     assert save.shortcut().toString() == "Ctrl+S"
     assert window.action("palette.show").shortcut().toString() == "Ctrl+Shift+P"

@@ -12,7 +12,11 @@ from marie.composer.errors import ParseError
 from marie.composer.formats.common import FENCE, OPS_HELP, parse_op
 
 NAME = "udiff"
-HUNK = re.compile(r"^@@\s*(?:-(?P<old>\d+)(?:,\d+)?)?.*?@@?.*$")
+# Any line starting with "@@" is a hunk header: "@@ -3,4 +3,5 @@", "@@ ... @@", or a bare "@@".
+HUNK = re.compile(r"^@@(?!@)(?P<rest>.*)$")
+# The line numbers and counts of a well-formed header ("-3,4 +3,5"; a count left out means 1).
+COUNTS = re.compile(r"^\s*-(?P<old>\d+)(?:,(?P<old_n>\d+))?\s+\+(?P<new>\d+)(?:,(?P<new_n>\d+))?\s*@@")
+LOOSE_OLD = re.compile(r"^\s*-(?P<old>\d+)")
 DEV_NULL = "/dev/null"
 
 
@@ -46,8 +50,10 @@ def parse(text: str) -> list[Edit]:
             i += 2
             if new_path == DEV_NULL:
                 edits.append(Delete(old_path, f"line {i - 1}"))
-                # skip the hunk that lists the removed lines
-                while i < n and not lines[i].startswith(("--- ", "diff ", "```")):
+                # skip the hunk that lists the removed lines (up to the next header or operation line)
+                while i < n and (HUNK.match(lines[i]) or not lines[i].strip() or lines[i].startswith("\\")
+                                 or (lines[i].startswith("-") and not (lines[i].startswith("--- ") and i + 1 < n
+                                                                       and lines[i + 1].startswith("+++ ")))):
                     i += 1
                 old_path = new_path = None
                 continue
@@ -69,10 +75,13 @@ def parse(text: str) -> list[Edit]:
         if m:
             if new_path is None:
                 raise ParseError(f"line {i + 1}: a @@ hunk before any ---/+++ file header")
-            hint = int(m["old"]) if m["old"] else None
+            counts = _counts(m["rest"])
+            loose = LOOSE_OLD.match(m["rest"])
+            hint = counts[0] if counts else (int(loose["old"]) if loose else None)
             start = i + 1
-            i, hunk = _read_hunk(lines, i + 1)
-            edits.append(_make(old_path, new_path, hunk, hint, start))
+            i, hunk = _read_hunk(lines, i + 1, counts)
+            _check_counts(hunk, counts, new_path, start)
+            edits.append(_make(old_path, new_path, hunk, hint, start, counts))
             continue
         op = parse_op(line, f"line {i + 1}")
         if op is not None:
@@ -84,9 +93,23 @@ def parse(text: str) -> list[Edit]:
     return _merge_creates(edits)
 
 
-def _read_hunk(lines: list[str], i: int) -> tuple[int, list[tuple[str, str]]]:
+def _counts(rest: str) -> tuple[int, int, int, int] | None:
+    """(old start, old count, new start, new count) of a header's ``-a,b +c,d`` part, or None."""
+    m = COUNTS.match(rest)
+    if not m:
+        return None
+    return (int(m["old"]), int(m["old_n"]) if m["old_n"] is not None else 1,
+            int(m["new"]), int(m["new_n"]) if m["new_n"] is not None else 1)
+
+
+def _read_hunk(lines: list[str], i: int, counts: tuple[int, int, int, int] | None = None
+               ) -> tuple[int, list[tuple[str, str]]]:
+    """The hunk's (op, text) lines from ``lines[i]`` on. With the header's counts, the hunk ends once
+    they are reached, unless the next line is plainly one more hunk line (models miscount); without
+    them it ends at the next header, fence or file operation line."""
     hunk: list[tuple[str, str]] = []
     n = len(lines)
+    old_seen = new_seen = 0
     while i < n:
         line = lines[i]
         if HUNK.match(line) or line.startswith(("diff ", "```")):
@@ -96,26 +119,57 @@ def _read_hunk(lines: list[str], i: int) -> tuple[int, list[tuple[str, str]]]:
         if line.startswith("\\"):
             i += 1
             continue
+        if counts is not None and old_seen >= counts[1] and new_seen >= counts[3] and line[:1] not in ("+", "-"):
+            break  # the announced lines are all there; what follows is not this hunk's
+        if parse_op(line, "") is not None and line[:1] not in ("+", "-", " "):
+            break  # "DELETE path" / "RENAME a -> b" after a hunk is an operation, not a context line
         if line[:1] in ("+", "-", " "):
             hunk.append((line[0], line[1:]))
         elif not line.strip():
             hunk.append((" ", ""))
         else:
             hunk.append((" ", line))  # a context line that lost its leading space
+        op = hunk[-1][0]
+        old_seen += op in " -"
+        new_seen += op in " +"
         i += 1
-    while hunk and hunk[-1] == (" ", ""):
+    while hunk and hunk[-1] == (" ", "") and not _needed_blank(hunk, counts):
         hunk.pop()  # blank lines after the last hunk are spacing, not context
     return i, hunk
 
 
-def _make(old_path: str | None, new_path: str | None, hunk: list[tuple[str, str]], hint: int | None, where: int) -> Edit:
+def _needed_blank(hunk: list[tuple[str, str]], counts: tuple[int, int, int, int] | None) -> bool:
+    """Whether the header's counts say the hunk's trailing blank line is a context line."""
+    if counts is None:
+        return False
+    old = sum(1 for op, _ in hunk if op in " -")
+    new = sum(1 for op, _ in hunk if op in " +")
+    return old <= counts[1] and new <= counts[3]
+
+
+def _check_counts(hunk: list[tuple[str, str]], counts: tuple[int, int, int, int] | None, path: str | None,
+                  where: int) -> None:
+    """A hunk with fewer lines than its header announces was cut off (an answer stopped by the token
+    limit): applying what is there would delete the lines it never got to add back."""
+    if counts is None:
+        return
+    old = sum(1 for op, _ in hunk if op in " -")
+    new = sum(1 for op, _ in hunk if op in " +")
+    if old < counts[1] or new < counts[3]:
+        raise ParseError(f"line {where}: the hunk for {path} is cut off or miscounted: its @@ line announces "
+                         f"{counts[1]} old and {counts[3]} new lines, but it has {old} and {new}; write the "
+                         "whole hunk")
+
+
+def _make(old_path: str | None, new_path: str | None, hunk: list[tuple[str, str]], hint: int | None, where: int,
+          counts: tuple[int, int, int, int] | None = None) -> Edit:
     if not hunk or all(op == " " for op, _ in hunk):
         raise ParseError(f"line {where}: a hunk for {new_path} with no added or removed lines")
     if old_path == DEV_NULL:
         return WholeFile(new_path or "", "".join(t + "\n" for op, t in hunk if op != "-"), f"line {where}")
     search = [t for op, t in hunk if op in " -"]
     replace = [t for op, t in hunk if op in " +"]
-    return Replace(new_path or "", search, replace, hint, True, f"hunk at line {where}", list(hunk))
+    return Replace(new_path or "", search, replace, hint, True, f"hunk at line {where}", list(hunk), counts)
 
 
 def _merge_creates(edits: list[Edit]) -> list[Edit]:

@@ -5,6 +5,11 @@ cursors, ``.editorconfig``, disk-change bar and large-file mode. GUI thread only
 BOM, line endings kept exactly), so ``save()`` of an unchanged buffer writes the same bytes back.
 Scintilla holds the text as UTF-8 whatever the file's encoding; ``text_file.format`` remembers how to
 write it. Dirty state is Scintilla's save point.
+
+The widget's jobs live in modules named for them and mixed in here: ``loading`` (open, background
+load, large-file mode), ``disk_sync`` (save, reload, changes on disk), ``editor_settings``
+(settings and indentation), ``keys`` (the Scintilla subclass and the editor's own shortcuts).
+``clone_view()`` makes a second view of the same document (split editors).
 """
 
 from __future__ import annotations
@@ -13,19 +18,22 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
-from pyside6_scintilla import Scintilla, ScintillaEdit
 
 from marie.text import editorconfig, indentation
-from marie.text.codec import BinaryFileError, TextFormat, detect_eol
-from marie.text.document import DiskState, FileTooLargeError, TextFile
-from marie.ui.qt_names import Qt
-from marie.text.languages import language_for, title as language_title
+from marie.text.codec import BinaryFileError
+from marie.text.document import FileTooLargeError, TextFile
+from marie.text.languages import title as language_title
 from marie.ui.editor import lexers, multicursor, style
+from marie.ui.editor.disk_sync import DiskMixin
+from marie.ui.editor.editor_settings import _DEFAULTS, SettingsMixin, _setting  # noqa: F401 (_DEFAULTS: tests)
 from marie.ui.editor.info_bar import InfoBar
+from marie.ui.editor.keys import EditorSci, KeysMixin
+from marie.ui.editor.large_file import LoadJob
+from marie.ui.editor.loading import _EOL_MODE, LoadingMixin
 from marie.ui.editor.styling import STYLE_AHEAD_MIN_BYTES, BackgroundStyler
-from marie.ui.editor.large_file import ASYNC_LOAD_BYTES, ChunkFeeder, LoadJob, PiecewiseTextFile, check_head, pieces_of
+from marie.ui.editor.large_file import ChunkFeeder
 
 if TYPE_CHECKING:   # the find bar is imported when first shown (not on the start-up path)
     from marie.ui.editor.find_bar import FindBar
@@ -33,32 +41,13 @@ if TYPE_CHECKING:   # the find bar is imported when first shown (not on the star
 __all__ = ["EditorView", "BinaryFileError", "FileTooLargeError"]
 
 log = logging.getLogger(__name__)
-S = Scintilla
 
-_DEFAULTS = {"editor.font_family": "monospace", "editor.font_size": 11, "editor.tab_width": 4,
-             "editor.insert_spaces": True, "editor.word_wrap": False, "editor.show_whitespace": False,
-             "editor.indent_guides": True, "editor.trim_trailing_whitespace": False,
-             "editor.insert_final_newline": False, "editor.large_file_bytes": 50 * 2**20,
-             "editor.max_file_bytes": 2**30, "editor.detect_indentation": True}
-_EOL_MODE = {"\r\n": 0, "\r": 1, "\n": 2}  # SC_EOL_CRLF, SC_EOL_CR, SC_EOL_LF
 _MARGIN_LINES, _MARGIN_FOLD = 0, 2
 _SC_UPDATE_CONTENT, _SC_UPDATE_SELECTION = 1, 2
 _SC_MOD_INSERT, _SC_MOD_DELETE = 0x1, 0x2
 _BRACES = frozenset(b"()[]{}")
 _INDENT_AFTER = {"python": (":",), "yaml": (":",)}
 _MAX_LEXED_LINE_BYTES = 20_000
-# (Qt.* constants are made on first use, not at import: the first use of PySide6's Qt namespace builds
-# all its enums, ~30 ms, which start-up then pays after the first paint instead of before it.)
-_KEYS: tuple | None = None   # (modifier mask, keys we handle without a modifier)
-
-
-def _key_constants() -> tuple:
-    global _KEYS
-    if _KEYS is None:
-        mask = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-                | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
-        _KEYS = (mask, frozenset((Qt.Key.Key_F3, Qt.Key.Key_Escape)))
-    return _KEYS
 
 
 def _quietly(fn) -> None:
@@ -69,75 +58,7 @@ def _quietly(fn) -> None:
         pass
 
 
-def _project_fixes(settings: Any, key: str) -> bool:
-    """True when the project settings (or the admin policy) set ``key``: a project decision, which
-    wins over detection; a user-level value is only the default for files that show nothing."""
-    try:
-        return settings.layer_of(key) in ("project", "policy")
-    except AttributeError:   # no settings, or a stand-in without layers
-        return False
-
-
-def _setting(settings: Any, key: str) -> Any:
-    if settings is None:
-        return _DEFAULTS[key]
-    try:
-        return settings.get(key)
-    except (KeyError, AttributeError):
-        return _DEFAULTS[key]
-
-
-class _Sci(ScintillaEdit):
-    """ScintillaEdit with the editor's own keys and Alt+click; everything else is Scintilla's."""
-
-    def __init__(self, view: "EditorView") -> None:
-        super().__init__(view)
-        self._view = view
-        self._alt_press: tuple[Any, list] | None = None
-
-    def setFocus(self, *args) -> None:  # noqa: N802
-        """ScintillaEdit's ``setFocus(bool)`` (SCI_SETFOCUS) hides QWidget.setFocus(); callers mean
-        the widget one (``sci.setFocus()`` to give it keyboard focus), so both forms work here."""
-        if len(args) == 1 and isinstance(args[0], bool):
-            ScintillaEdit.setFocus(self, args[0])
-        else:
-            QWidget.setFocus(self, *args)
-
-    _SHORTCUT_OVERRIDE = QEvent.Type.ShortcutOverride   # looked up once: event() runs for every event
-
-    def event(self, event) -> bool:  # noqa: N802
-        # Claim our keys before window-level shortcuts see them, so they act on this editor.
-        if event.type() == self._SHORTCUT_OVERRIDE and self._view._claims(event):
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802
-        if self._view._handle_key(event):
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def mousePressEvent(self, event) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton and event.modifiers() == Qt.KeyboardModifier.AltModifier:
-            self._alt_press = (event.position().toPoint(), multicursor.selections(self))
-        else:
-            self._alt_press = None
-        super().mousePressEvent(event)
-
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
-        super().mouseReleaseEvent(event)
-        press, self._alt_press = self._alt_press, None
-        if press is None:
-            return
-        point, previous = press
-        if (event.position().toPoint() - point).manhattanLength() <= 3:
-            # a click, not a drag: Alt+drag stays Scintilla's rectangular selection
-            pos = self.positionFromPoint(point.x(), point.y())
-            multicursor.add_caret(self, pos, previous)
-
-
-class EditorView(QWidget):
+class EditorView(LoadingMixin, DiskMixin, SettingsMixin, KeysMixin, QWidget):
     """One editor. Signals: ``dirtyChanged(bool)``, ``cursorMoved()``, ``textEdited()``,
     ``loaded()`` (a background load finished), ``loadFailed(str)``, ``compareRequested(str)`` (the
     disk text, for the window's diff view), ``languageChanged(str)``, ``indentationChanged(str)``
@@ -173,13 +94,15 @@ class EditorView(QWidget):
         self._feeder: ChunkFeeder | None = None
         self._styler: BackgroundStyler | None = None   # styles big files ahead of the view
         self._dark: bool | None = None  # None: follow the application theme
+        self.primary: EditorView | None = None   # set on a second view of another view's document
+        self.title = ""                          # an untitled buffer's tab name ("Untitled-3")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         self.info_bar = InfoBar(self)        # changed/deleted on disk
         self.large_bar = InfoBar(self)       # large-file notice
-        self.sci = _Sci(self)
+        self.sci = EditorSci(self)
         self._find_bar: FindBar | None = None      # built on first use (Ctrl+F), see find_bar
         self._layout = layout
         layout.addWidget(self.info_bar)
@@ -212,69 +135,10 @@ class EditorView(QWidget):
             self._layout.addWidget(self._find_bar)
         return self._find_bar
 
-    # ================================================================ construction
-    @classmethod
-    def open(cls, path: str | Path, settings: Any = None, parent: QWidget | None = None) -> "EditorView":
-        """Open ``path``. Raises BinaryFileError, FileTooLargeError or OSError (clear messages).
-        Files above 1 MiB are read on a worker and fed in slices (``loading`` until ``loaded``)."""
-        path = Path(path).absolute()
-        max_bytes = _setting(settings, "editor.max_file_bytes")
-        size = path.stat().st_size
-        if path.is_dir():
-            raise IsADirectoryError(f"{path.name} is a folder, not a file")
-        if size > max_bytes:
-            raise FileTooLargeError(f"{path.name} is {size / 2**20:.0f} MiB, above the {max_bytes / 2**20:.0f} MiB "
-                                    "limit (setting editor.max_file_bytes)")
-        view = cls(parent, settings)
-        view._prepare_path(path)
-        large = size > _setting(settings, "editor.large_file_bytes")
-        if size <= ASYNC_LOAD_BYTES:
-            try:
-                tf = TextFile.load(path, max_bytes)
-            except BaseException:
-                view.deleteLater()
-                raise
-            view._install_loaded(tf, large=large, feed=False)
-        else:
-            try:
-                check_head(path)
-            except BaseException:
-                view.deleteLater()
-                raise
-            view._start_background_load(path, max_bytes, large)
-        return view
-
-    @classmethod
-    def new(cls, settings: Any = None, path: str | Path | None = None, parent: QWidget | None = None) -> "EditorView":
-        """An empty buffer (untitled, or for a file that does not exist yet); .editorconfig decides
-        its charset and line ending."""
-        view = cls(parent, settings)
-        if path is not None:
-            view._prepare_path(Path(path).absolute())
-        fmt = TextFormat()
-        if view.config.charset:
-            fmt = TextFormat(encoding=view.config.charset[0], bom=view.config.charset[1])
-        if view.config.end_of_line:
-            fmt = fmt.with_eol(view.config.end_of_line)
-        view.text_file = TextFile.new(view.text_file.path, fmt)
-        view.sci.setEOLMode(_EOL_MODE[fmt.eol])
-        view.sci.setSavePoint()
-        return view
-
-    @classmethod
-    def untitled(cls, settings: Any = None, parent: QWidget | None = None) -> "EditorView":
-        """A new untitled buffer (the window's File > New)."""
-        return cls.new(settings, None, parent)
 
     @property
     def is_untitled(self) -> bool:
         return self._untitled
-
-    def _prepare_path(self, path: Path) -> None:
-        self.text_file = TextFile.new(path)
-        self._untitled = False
-        self.config = editorconfig.resolve(path)
-        self._apply_indentation()
 
     def _setup_scintilla(self) -> None:
         sci = self.sci
@@ -324,134 +188,6 @@ class EditorView(QWidget):
         sci.setIndent(0)  # 0 = the tab width
         self._restyle()
         self._update_margins()
-
-    def _apply_indentation(self) -> None:
-        """Indentation from, lowest first: the editor settings, what the text shows (unless
-        ``editor.detect_indentation`` is off or the project settings fix it), ``.editorconfig``."""
-        cfg, sci, settings = self.config, self.sci, self.settings
-        sci.setTabWidth(_setting(settings, "editor.tab_width"))
-        sci.setUseTabs(not _setting(settings, "editor.insert_spaces"))
-        sci.setIndent(0)
-        found = self.detected_indentation
-        if found is not None and self._detection_applies():
-            if found.use_tabs is not None and not _project_fixes(settings, "editor.insert_spaces"):
-                sci.setUseTabs(found.use_tabs)
-            if found.indent_size and not _project_fixes(settings, "editor.tab_width"):
-                # like VS Code: a spaces file's tab width follows its indent, so stray tabs line up
-                sci.setTabWidth(found.indent_size)
-        if cfg.indent_style:
-            sci.setUseTabs(cfg.indent_style == "tab")
-        if cfg.tab_width:
-            sci.setTabWidth(cfg.tab_width)
-        if cfg.indent_size:
-            sci.setIndent(cfg.indent_size)
-
-    def _detection_applies(self) -> bool:
-        """Detection is for files whose .editorconfig says nothing about indentation."""
-        cfg = self.config
-        if cfg.indent_style or cfg.indent_size or cfg.tab_width:
-            return False
-        return bool(_setting(self.settings, "editor.detect_indentation"))
-
-    def _detect_indentation(self, tf: TextFile, found: indentation.Indentation | None = None) -> None:
-        """Guess the indentation of a just-loaded file (``found``: already guessed on the load
-        worker) and apply it. GUI thread."""
-        before = self.indentation_label()
-        if found is None and self._detection_applies() and not self.large_file_mode:
-            head = tf.head(indentation.MAX_CHARS) if isinstance(tf, PiecewiseTextFile) else tf.text
-            found = indentation.detect(head)
-        self.detected_indentation = found
-        self._apply_indentation()
-        if self.indentation_label() != before:
-            self.indentationChanged.emit(self.indentation_label())
-
-    # ================================================================ loading
-    def _start_background_load(self, path: Path, max_bytes: int, large: bool) -> None:
-        self.loading = True
-        self.sci.setReadOnly(True)
-        if large:
-            self._enter_large_mode(path.stat().st_size)
-        detect = not large and self._detection_applies()
-        job = LoadJob(path, max_bytes, self, detect_indentation=detect)
-        job.finished.connect(lambda tf: self._install_loaded(tf, large=large, feed=True,
-                                                             found=job.indentation))
-        job.failed.connect(self._on_load_failed)
-        self._job = job
-        job.start()
-
-    def _on_load_failed(self, message: str) -> None:
-        self.loading = False
-        self._job = None
-        self.info_bar.show_message("error", f"Could not open: {message}")
-        self.loadFailed.emit(message)
-
-    def _install_loaded(self, tf: TextFile, *, large: bool, feed: bool,
-                        found: indentation.Indentation | None = None) -> None:
-        """Put a loaded file into Scintilla (directly, or in slices when ``feed``); ``found`` is
-        the indentation the load worker already guessed."""
-        self._job = None
-        self.text_file = tf
-        self._untitled = False
-        if large and not self.large_file_mode:
-            self._enter_large_mode(tf.disk.size)
-        self._detect_indentation(tf, found)
-        self.sci.setEOLMode(_EOL_MODE[tf.format.eol])
-        if not large:
-            # set before the text goes in: Scintilla then only styles what becomes visible
-            head = tf.head(2_000_000) if isinstance(tf, PiecewiseTextFile) else tf.text
-            self._set_language(language_for(tf.path, head[:200].split("\n", 1)[0]), head)
-        self._suppress += 1
-        self.sci.setReadOnly(False)
-        self.sci.setUndoCollection(False)
-        self.sci.clearAll()
-        if feed:
-            self.loading = True
-            self.sci.setReadOnly(True)
-            self._feeder = ChunkFeeder(self.sci, pieces_of(tf), self._finish_load, self)
-            self._feeder.start()
-        else:
-            text = tf.text
-            self.sci.appendText(len(text) if text.isascii() else len(text.encode("utf-8")), text)
-            self._finish_load()
-
-    def _finish_load(self) -> None:
-        self._feeder = None
-        self.sci.setReadOnly(False)
-        self.sci.setUndoCollection(True)
-        self.sci.emptyUndoBuffer()
-        self.sci.setSavePoint()
-        self.sci.gotoPos(0)
-        self._suppress = max(0, self._suppress - 1)
-        self._update_margins()
-        self._style_ahead()
-        was_loading, self.loading = self.loading, False
-        if self._pending_goto:
-            line, column = self._pending_goto
-            self._pending_goto = None
-            self.goto(line, column)
-        self._set_dirty(False)
-        if was_loading:
-            self.loaded.emit()
-        self.cursorMoved.emit()
-
-    def _enter_large_mode(self, size: int) -> None:
-        """Scintilla's large-document mode: positions beyond 2 GiB, no styling, no folding, no wrap."""
-        self.large_file_mode = True
-        sci = self.sci
-        doc = sci.createDocument(max(size, 1), int(S.DocumentOption.TextLarge) | int(S.DocumentOption.StylesNone))
-        sci.setDocPointer(doc)
-        sci.releaseDocument(doc)  # the view now holds the only reference
-        sci.setCodePage(65001)
-        sci.setILexer(0)
-        self._spec = None
-        self.language = language_for(self.text_file.path)
-        sci.setWrapMode(0)
-        sci.setMarginWidthN(_MARGIN_FOLD, 0)
-        sci.setIndentationGuides(0)
-        self._restyle()
-        self.large_bar.show_message(
-            "large", f"Large file ({size / 2**20:.0f} MiB): syntax colouring, folding and wrapping are off.",
-            [("OK", self.large_bar.dismiss)])
 
     def _set_language(self, language: str, sample: str = "") -> None:
         if self.large_file_mode:
@@ -506,151 +242,29 @@ class EditorView(QWidget):
     def is_dirty(self) -> bool:
         return self._dirty
 
-    def save(self, path: str | Path | None = None) -> Path:
-        """Write the buffer atomically (keeping encoding, BOM and line endings); ``path`` = save as.
-        Applies .editorconfig trim_trailing_whitespace / insert_final_newline. Raises OSError or
-        UnicodeEncodeError (the text holds a character the file's encoding cannot store)."""
+    def clone_view(self, parent: QWidget | None = None) -> "EditorView":
+        """A second view of this view's document (split editors): Scintilla's shared document, so
+        the text, the undo stack, markers and indicators are one; caret, scroll and folding are the
+        view's own. The clone's ``primary`` is this view. Raises RuntimeError while loading."""
         if self.loading:
-            raise RuntimeError("the file is still loading; save when it has finished")
-        if path is not None:
-            new_path = Path(path).absolute()
-            if new_path != self.text_file.path or self._untitled:
-                self._untitled = False
-                self.text_file.path = new_path
-                self.config = editorconfig.resolve(new_path)
-                self._apply_indentation()
-                if not self.large_file_mode:
-                    self._set_language(language_for(new_path))
-        if self._untitled:
-            raise ValueError("this buffer has no file yet: save it with a path (save as)")
-        text = self.text()
-        cfg = self._save_config()
-        fixed = editorconfig.apply_on_save(text, cfg, self.text_file.format.eol)
-        if fixed != text:
-            self._replace_keeping_caret(fixed)
-            text = fixed
-        fmt = self.text_file.format
-        if not self.text_file.disk.exists and not fmt.bom and fmt.encoding == "utf-8" and self.config.charset:
-            fmt = TextFormat(encoding=self.config.charset[0], bom=self.config.charset[1], eol=fmt.eol)
-        eol, mixed, final = detect_eol(text)
-        fmt = TextFormat(fmt.encoding, fmt.bom, fmt.eol if not text else eol, mixed, final, fmt.fallback)
-        self.text_file.save(text, fmt)
-        self.sci.setSavePoint()
-        self.deleted_on_disk = False
-        if self.info_bar.kind in ("conflict", "deleted"):
-            self.info_bar.dismiss()
-        self._set_dirty(False)
-        return self.text_file.path
-
-    def _save_config(self) -> editorconfig.EditorConfig:
-        """.editorconfig values, falling back to the editor settings where it says nothing."""
-        cfg = self.config
-        trim = cfg.trim_trailing_whitespace
-        final = cfg.insert_final_newline
-        if trim is None:
-            trim = bool(_setting(self.settings, "editor.trim_trailing_whitespace"))
-        if final is None:
-            final = bool(_setting(self.settings, "editor.insert_final_newline")) or None
-        return editorconfig.EditorConfig(trim_trailing_whitespace=trim, insert_final_newline=final)
-
-    def _replace_keeping_caret(self, text: str) -> None:
-        line, column = self.cursor_position()
-        first = self.sci.firstVisibleLine()
-        self.set_text(text)
-        self.goto(line, column)
-        self.sci.setFirstVisibleLine(first)
-
-    def reload(self) -> None:
-        """Read the file again (as one undo step, so Ctrl+Z brings the old text back); the caret
-        stays on its line. Raises like ``open``."""
-        if self._untitled:
-            return
-        tf = TextFile.load(self.text_file.path, _setting(self.settings, "editor.max_file_bytes"))
-        line, column = self.cursor_position()
-        first = self.sci.firstVisibleLine()
-        self.text_file = tf
-        self.sci.setEOLMode(_EOL_MODE[tf.format.eol])
-        if self.text() != tf.text:
-            self.set_text(tf.text)
-        self.sci.setSavePoint()
-        self.deleted_on_disk = False
-        self.info_bar.dismiss()
-        self._set_dirty(False)
-        self.goto(min(line, self.sci.lineCount()), column)
-        self.sci.setFirstVisibleLine(first)
-
-    # -- disk changes ---------------------------------------------------------------------------
-    def check_disk(self) -> str:
-        """Compare with the disk (call when the window regains focus or the watcher reports the
-        file): "unchanged", "reloaded" (the buffer was clean), "conflict" (bar shown) or "deleted"."""
-        if self._untitled or self.loading:
-            return "unchanged"
-        path = self.text_file.path
-        if self.text_file.disk.exists and not path.exists():
-            self.mark_deleted_on_disk()
-            return "deleted"
-        if not self.text_file.changed_on_disk():
-            return "unchanged"
-        if not self.is_dirty():
-            try:
-                self.reload()
-            except (OSError, ValueError) as exc:
-                self.info_bar.show_message("error", f"The file changed on disk and could not be re-read: {exc}")
-                return "conflict"
-            return "reloaded"
-        self.show_disk_conflict()
-        return "conflict"
-
-    def show_disk_conflict(self) -> None:
-        """The file changed on disk while this buffer has unsaved edits: offer the choices."""
-        self.info_bar.show_message(
-            "conflict", "This file changed on disk, and you have unsaved changes.",
-            [("Reload", self._conflict_reload), ("Keep mine", self.keep_mine), ("Compare", self._compare)])
-
-    def _conflict_reload(self) -> None:
-        try:
-            self.reload()
-        except (OSError, ValueError) as exc:
-            self.info_bar.show_message("error", f"Could not reload: {exc}")
-
-    def keep_mine(self) -> None:
-        """Keep the buffer; the next save overwrites the disk version (we stop warning about it)."""
-        self.text_file.disk = DiskState.of(self.text_file.path, self._read_disk_bytes())
-        self.info_bar.dismiss()
-        self._set_dirty(True)
-
-    def _read_disk_bytes(self) -> bytes | None:
-        try:
-            return self.text_file.path.read_bytes()
-        except OSError:
-            return None
-
-    def disk_text(self) -> str | None:
-        """What is on disk now, decoded (None when unreadable) — for the compare view."""
-        data = self._read_disk_bytes()
-        if data is None:
-            return None
-        from marie.text.codec import decode
-        try:
-            return decode(data)[0]
-        except BinaryFileError:
-            return None
-
-    def _compare(self) -> None:
-        self.compareRequested.emit(self.disk_text() or "")
-
-    def mark_deleted_on_disk(self) -> None:
-        """The file is gone from disk: say so; the buffer counts as unsaved (saving recreates it)."""
-        self.deleted_on_disk = True
-        self.info_bar.show_message("deleted", "This file was deleted on disk. Save to create it again.",
-                                   [("Save", self._save_from_bar)])
-        self._set_dirty(True)
-
-    def _save_from_bar(self) -> None:
-        try:
-            self.save()
-        except (OSError, ValueError, UnicodeEncodeError) as exc:
-            self.info_bar.show_message("error", f"Could not save: {exc}")
+            raise RuntimeError("the file is still loading")
+        view = type(self)(parent, self.settings)
+        view.primary = self
+        view.text_file = self.text_file
+        view._untitled = self._untitled
+        view.config = self.config
+        view.detected_indentation = self.detected_indentation
+        view.large_file_mode = self.large_file_mode
+        view.sci.setDocPointer(self.sci.docPointer())
+        view.sci.setEOLMode(self.sci.eOLMode())
+        if not self.large_file_mode:
+            view._spec = lexers.install(view.sci, self.language) if self._spec is not None else None
+        view.language = self.language
+        view._apply_indentation()
+        view._restyle()
+        view._update_margins()
+        view._dirty = self._dirty
+        return view
 
     # -- caret and selection --------------------------------------------------------------------
     def goto(self, line: int, column: int = 1) -> None:
@@ -777,21 +391,6 @@ class EditorView(QWidget):
         self._dark = dark
         self._restyle()
 
-    def set_settings(self, settings: Any) -> None:
-        """Re-read editor settings (after "settings.changed")."""
-        self.settings = settings
-        sci = self.sci
-        if (self.detected_indentation is None and not self._untitled and not self.loading
-                and not self.large_file_mode and self._detection_applies()):
-            # detection was just turned on: guess from the buffer as it is now
-            self.detected_indentation = indentation.detect(self.text()[:indentation.MAX_CHARS])
-        sci.setViewWS(1 if _setting(settings, "editor.show_whitespace") else 0)
-        if not self.large_file_mode:
-            sci.setWrapMode(1 if _setting(settings, "editor.word_wrap") else 0)
-            sci.setIndentationGuides(3 if _setting(settings, "editor.indent_guides") else 0)
-        self._apply_indentation()
-        self._restyle()
-
     # ================================================================ internals
     def _on_theme_changed(self, _theme: Any) -> None:
         try:
@@ -896,56 +495,6 @@ class EditorView(QWidget):
         if margin == _MARGIN_FOLD:
             self.sci.toggleFold(self.sci.lineFromPosition(position))
 
-    # -- keys ---------------------------------------------------------------------------------------
-    def _claims(self, event) -> bool:
-        """Keys that only mean something in the editor win over window shortcuts; Ctrl+F/H/G and
-        the like stay with the window's commands when it has them (they call back into us)."""
-        mask, _plain = _KEYS or _key_constants()
-        if not (event.modifiers() & mask):
-            return False      # plain typing (every keystroke comes here first): nothing to claim
-        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
-        return (mods, event.key()) in {(ctrl, Qt.Key.Key_D), (ctrl, Qt.Key.Key_Slash), (ctrl | shift, Qt.Key.Key_L)}
-
-    def _handle_key(self, event, dry_run: bool = False) -> bool:
-        """The editor's own shortcuts. ``dry_run`` only says whether the key is ours."""
-        key = event.key()
-        mask, plain = _KEYS or _key_constants()
-        mods = event.modifiers() & mask
-        if not mods and key not in plain:
-            return False  # ordinary typing: back to Scintilla as fast as possible
-        actions = self._key_actions
-        if actions is None:
-            ctrl = Qt.KeyboardModifier.ControlModifier
-            shift = Qt.KeyboardModifier.ShiftModifier
-            K = Qt.Key
-            actions = self._key_actions = {
-                (ctrl, K.Key_D): self.add_next_occurrence,
-                (ctrl | shift, K.Key_L): self.select_all_occurrences,
-                (ctrl, K.Key_Slash): self.toggle_comment,
-                (ctrl, K.Key_F): lambda: self.show_find(False),
-                (ctrl, K.Key_H): lambda: self.show_find(True),
-                (ctrl, K.Key_G): self.goto_line_dialog,
-                (Qt.KeyboardModifier.NoModifier, K.Key_F3): self.find_next,
-                (shift, K.Key_F3): self.find_previous,
-                (ctrl, K.Key_Equal): self.zoom_in,
-                (ctrl, K.Key_Plus): self.zoom_in,
-                (ctrl | shift, K.Key_Plus): self.zoom_in,
-                (ctrl, K.Key_Minus): self.zoom_out,
-                (ctrl, K.Key_0): self.zoom_reset,
-            }
-        action = actions.get((mods, key))
-        if action is None and key == Qt.Key.Key_Escape and not mods:
-            if self._find_bar is not None and self._find_bar.isVisible():
-                action = self.find_bar.close_bar
-            elif self.sci.selections() > 1:
-                action = lambda: self.sci.setEmptySelection(self.sci.currentPos())  # noqa: E731
-        if action is None:
-            return False
-        if not dry_run:
-            action()
-        return True
-
     def closeEvent(self, event) -> None:  # noqa: N802
         self.dispose()
         super().closeEvent(event)
@@ -959,11 +508,3 @@ class EditorView(QWidget):
             self._styler.stop()
         _quietly(self._unsubscribe_theme)
         self._unsubscribe_theme = None
-
-    def shortcut_help(self) -> dict[str, str]:
-        """Editor keys, for the command palette and menus."""
-        from PySide6.QtGui import QKeySequence
-
-        return {"Add next occurrence": QKeySequence("Ctrl+D").toString(), "Toggle comment": "Ctrl+/",
-                "Find": "Ctrl+F", "Replace": "Ctrl+H", "Go to line": "Ctrl+G", "Zoom in": "Ctrl+=",
-                "Zoom out": "Ctrl+-", "Reset zoom": "Ctrl+0", "Select all occurrences": "Ctrl+Shift+L"}

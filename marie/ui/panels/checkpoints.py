@@ -16,6 +16,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit,
                                QPushButton, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from marie.core.event_types import CheckpointsChanged
 from marie.ui.panels import PanelSpec
 
 WORKER = "checkpoints"
@@ -96,7 +97,7 @@ class CheckpointsPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
 
-        self._unsubscribe = self.app.events.subscribe("checkpoints.changed", lambda **_: self.refresh())
+        self._unsubscribe = self.app.events.on(CheckpointsChanged, lambda event: self.refresh())
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self._update_buttons()
         self.refresh()

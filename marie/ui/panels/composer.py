@@ -83,6 +83,14 @@ class ComposerPanel(QWidget):
         self.approve_button.hide()
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        # Shown when every attempt was refused: says so plainly, and offers a stronger model.
+        self.failure = QLabel("")
+        self.failure.setWordWrap(True)
+        self.failure.hide()
+        self.stronger_button = QPushButton("Add or choose a stronger model…")
+        self.stronger_button.setToolTip("Open AI Models: add a GGUF file, or set up a server in the settings")
+        self.stronger_button.clicked.connect(self.choose_model)
+        self.stronger_button.hide()
 
         # review and apply
         self.review = ReviewView()
@@ -107,6 +115,8 @@ class ComposerPanel(QWidget):
         ul.addWidget(self.plan_edit, 1)
         ul.addWidget(self.approve_button)
         ul.addWidget(self.status)
+        ul.addWidget(self.failure)
+        ul.addWidget(self.stronger_button)
         lower = QWidget()
         ll = QVBoxLayout(lower)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -202,7 +212,7 @@ class ComposerPanel(QWidget):
     # -- asking --------------------------------------------------------------------------------
     def _request(self):
         from marie.composer.context import ContextRequest
-        from marie.core.workspace import relative_posix
+        from marie.workspace.guard import relative_posix
 
         root = Path(self.app.root)
         request = ContextRequest(self.instruction.text())
@@ -239,6 +249,8 @@ class ComposerPanel(QWidget):
         fmt = self.format.currentText()
         fmt = None if fmt == "auto" else fmt
         self.answer.clear()
+        self.failure.hide()
+        self.stronger_button.hide()
         self.mentions.hide()
         if self.plan_mode.isChecked():
             self._start("Planning…", lambda ctx: self.composer.plan(
@@ -318,8 +330,34 @@ class ComposerPanel(QWidget):
         if proposal.changeset.errors:
             usage += "\nNot applicable: " + "; ".join(proposal.changeset.errors)
         self.status.setText(usage)
+        self._show_failure(proposal)
         self._refresh_sessions()
         self._update_buttons()
+
+    def _show_failure(self, proposal) -> None:
+        """After the retries: say plainly that the model could not produce a usable edit, show its raw
+        answers (with why each was refused) and offer a stronger model."""
+        failed = bool(proposal.changeset.errors) and bool(proposal.attempts)
+        self.failure.setVisible(failed)
+        self.stronger_button.setVisible(failed)
+        if not failed:
+            self.failure.clear()
+            return
+        tries = len(proposal.attempts)
+        self.failure.setText(f"The model ({proposal.model or 'unknown'}) could not produce a usable edit "
+                             f"({tries} attempt{'s' if tries != 1 else ''}; nothing was changed). Its raw answer is "
+                             "shown above. A larger model, or a server, usually does better.")
+        raw = []
+        for number, attempt in enumerate(proposal.attempts, 1):
+            raw.append(f"--- attempt {number} ({attempt.format}) ---\n{attempt.answer.rstrip()}\n"
+                       f"--- refused: {attempt.error or 'no reason given'}")
+        self.answer.setPlainText("\n\n".join(raw))
+
+    def choose_model(self) -> None:
+        """Open the AI Models panel (add a GGUF file, pick the model for local AI, or a server)."""
+        show = getattr(self.window, "show_panel", None)
+        if show is not None:
+            show("models")
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"Failed: {exc}")
@@ -328,7 +366,7 @@ class ComposerPanel(QWidget):
 
     # -- apply / undo --------------------------------------------------------------------------
     def _buffers(self) -> dict[str, str]:
-        from marie.core.workspace import relative_posix
+        from marie.workspace.guard import relative_posix
 
         buffers = {}
         for editor in (self.window.editors() if hasattr(self.window, "editors") else []):
@@ -354,7 +392,7 @@ class ComposerPanel(QWidget):
             path = getattr(editor, "path", None)
             if not path:
                 continue
-            from marie.core.workspace import relative_posix
+            from marie.workspace.guard import relative_posix
 
             rel = relative_posix(Path(self.app.root), Path(path))
             if rel in result.texts and editor.is_dirty() and editor.text() != result.texts[rel]:

@@ -15,7 +15,6 @@ Laziness: the model asks the snapshot only for the children of folders the view 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (QFileIconProvider, QInputDialog, QLabel, QMenu, Q
 
 from shiboken6 import Shiboken
 
-from marie.core.events import INDEX_CHANGED
+from marie.core.event_types import GitStatusChanged, IndexChanged, IndexProgress
 from marie.core.release import release_later
 from marie.index.snapshot import Snapshot, display_path
 from marie.ui.commands import Command
@@ -249,8 +248,9 @@ class FilesPanel(QWidget):
         layout.addWidget(self.view)
         layout.addWidget(self.status)
         self._pending_generation = -1
-        self._unsubscribe = [self.app.events.subscribe(INDEX_CHANGED, self._index_changed),
-                             self.app.events.subscribe("index.progress", self._progress)]
+        self._unsubscribe = [
+            self.app.events.on(IndexChanged, lambda event: self._index_changed(event.snapshot, event.changes)),
+            self.app.events.on(IndexProgress, lambda event: self._progress(event.done, event.message, event.finished))]
         self.destroyed.connect(lambda *_: [u() for u in self._unsubscribe])
         if hasattr(window, "editorOpened"):
             window.editorOpened.connect(self._editor_opened)
@@ -263,13 +263,11 @@ class FilesPanel(QWidget):
     # -- git colours -------------------------------------------------------------------------------
     def _start_git(self) -> None:
         try:
-            from marie.git.service import GIT_STATUS
-
             git = self.app.git
         except Exception as exc:   # no pygit2 or no git service: the tree simply has no colours
             log.info("file tree without git colours: %s", exc)
             return
-        self._unsubscribe.append(self.app.events.subscribe(GIT_STATUS, self._on_git_status))
+        self._unsubscribe.append(self.app.events.on(GitStatusChanged, lambda event: self._on_git_status(event.status)))
         self.view.expanded.connect(lambda *_: self._update_git_states())
         git.info(on_done=self._git_info, on_error=lambda exc: log.info("git unavailable: %s", exc))
 
@@ -405,15 +403,10 @@ class FilesPanel(QWidget):
         self.view.scrollTo(index)
         return True
 
-    def _write(self, changes, label: str, after=None) -> None:
-        """Apply through the single write path on a worker; report failures to the user."""
-        def job(ctx):
-            result = self.app.writes.apply(changes, label=label, source="file tree")
-            if after is not None:
-                after()
-            return result
-
-        self.app.tasks.submit(job, name=label, worker="writes",
+    def _run(self, label: str, operation) -> None:
+        """Run a file operation (``app.fileops``: the write path, checkpointed) on a worker; report
+        failures to the user."""
+        self.app.tasks.submit(lambda ctx: operation(), name=label, worker="writes",
                               on_error=lambda exc: self.window_.show_message(f"{label} failed: {exc}", "error"))
 
     def _target_folder(self) -> str:
@@ -423,74 +416,26 @@ class FilesPanel(QWidget):
         return entry.path if entry.kind == "dir" else entry.parent
 
     def new_file(self, folder: str, name: str) -> None:
-        from marie.checkpoints.write_path import FileChange
-
         rel = f"{folder}/{name}" if folder else name
-        if rel in self.index.snapshot().entries:
-            self.window_.show_message(f"{rel} already exists", "warning")
-            return
-        self._write([FileChange.write(rel, b"")], f"new file {rel}")
+        self._run(f"new file {rel}", lambda: self.app.fileops.create_file(rel, source="file tree"))
 
     def new_folder(self, folder: str, name: str) -> None:
-        from marie.core.workspace import resolve_inside
-
         rel = f"{folder}/{name}" if folder else name
-        try:
-            # An empty folder holds no user data, so it is made directly (the write path is for files).
-            resolve_inside(self.app.root, rel).mkdir(parents=True, exist_ok=False)
-        except (OSError, ValueError) as exc:
-            self.window_.show_message(f"Cannot create {rel}: {exc}", "error")
+        self._run(f"new folder {rel}", lambda: self.app.fileops.create_folder(rel, source="file tree"))
 
     def rename(self, rel: str, new_name: str) -> None:
-        from marie.checkpoints.write_path import FileChange
-
-        snapshot = self.index.snapshot()
-        entry = snapshot.get(rel)
-        if entry is None or not new_name or "/" in new_name:
+        if not new_name or "/" in new_name:
             return
-        dest = f"{entry.parent}/{new_name}" if entry.parent else new_name
-        if dest in snapshot.entries:
-            self.window_.show_message(f"{dest} already exists", "warning")
-            return
-        if entry.kind == "dir":
-            moves = [FileChange.move(p, dest + p[len(rel):]) for p in snapshot.under(rel)
-                     if snapshot.entries[p].kind != "dir"]
-            self._write(moves, f"rename {rel} to {dest}", after=lambda: _remove_empty_dirs(self.app.root, rel))
-        else:
-            self._write([FileChange.move(rel, dest)], f"rename {rel} to {dest}")
+        parent = rel.rpartition("/")[0]
+        dest = f"{parent}/{new_name}" if parent else new_name
+        self._run(f"rename {rel} to {dest}", lambda: self.app.fileops.rename(rel, dest, source="file tree"))
 
     def delete(self, rel: str) -> None:
-        from marie.checkpoints.write_path import FileChange
-
-        snapshot = self.index.snapshot()
-        entry = snapshot.get(rel)
-        if entry is None:
-            return
-        if entry.kind == "dir":
-            removes = [FileChange.remove(p) for p in snapshot.under(rel) if snapshot.entries[p].kind != "dir"]
-            self._write(removes, f"delete {rel}", after=lambda: _remove_empty_dirs(self.app.root, rel))
-        else:
-            self._write([FileChange.remove(rel)], f"delete {rel}")
+        # a folder goes with everything in it, ignored files included (the snapshot lists none of those)
+        self._run(f"delete {rel}", lambda: self.app.fileops.delete(rel, source="file tree"))
 
     def duplicate(self, rel: str) -> None:
-        from marie.checkpoints.write_path import FileChange
-
-        snapshot = self.index.snapshot()
-        entry = snapshot.get(rel)
-        if entry is None or entry.kind != "file":
-            return
-        stem, dot, ext = entry.name.rpartition(".")
-        if not stem:
-            stem, dot, ext = entry.name, "", ""
-        number = 1
-        while True:
-            name = f"{stem} copy{'' if number == 1 else f' {number}'}{dot}{ext}"
-            dest = f"{entry.parent}/{name}" if entry.parent else name
-            if dest not in snapshot.entries:
-                break
-            number += 1
-        data = (Path(self.app.root) / rel).read_bytes()
-        self._write([FileChange.write(dest, data)], f"duplicate {rel}")
+        self._run(f"duplicate {rel}", lambda: self.app.fileops.duplicate(rel, source="file tree"))
 
     def _context_menu(self, pos) -> None:
         entry = self.model.entry(self.view.indexAt(pos))
@@ -518,15 +463,6 @@ class FilesPanel(QWidget):
                                       "so it can be restored.")
         if answer == QMessageBox.StandardButton.Yes:
             self.delete(rel)
-
-
-def _remove_empty_dirs(root: Path, rel: str) -> None:
-    top = Path(root) / rel
-    for folder, _dirs, _files in sorted(os.walk(top, topdown=False), key=lambda t: -len(t[0])):
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
 
 
 def _register_index_commands(window: Any, panel: FilesPanel) -> None:

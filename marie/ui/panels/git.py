@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QInputDialog, 
                                QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from marie.git.model import DirtyTreeError, HookFailed, StatusSnapshot
-from marie.git.service import GIT_STATUS
+from marie.core.event_types import GitStatusChanged
 from marie.ui.git_branches import GitBranchesTab
 from marie.ui.git_diff_view import GitDiffView
 from marie.ui.panels import PanelSpec
@@ -179,7 +179,7 @@ class GitPanel(QWidget):
         bar = getattr(window, "status_bar", None)
         if bar is not None and hasattr(bar, "add_widget"):
             bar.add_widget(self.status_label)
-        self._unsubscribe = self.app.events.subscribe(GIT_STATUS, self._on_status)
+        self._unsubscribe = self.app.events.on(GitStatusChanged, lambda event: self._on_status(event.status))
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self._update_guide()
         self.refresh()
@@ -353,9 +353,25 @@ class GitPanel(QWidget):
     def commit(self) -> None:
         message = self.message_edit.toPlainText()
         self.commit_button.setEnabled(False)
-        self.app.git.commit(message, amend=self.amend_box.isChecked(), sign_off=self.signoff_box.isChecked(),
-                            run_hooks=bool(self.settings.get("git.run_hooks", True)),
-                            on_done=self._committed, on_error=self._commit_failed)
+
+        def checked(verdict: tuple[bool, str]) -> None:
+            # The pre-commit secret check (marie.governance.precommit, issue 16) ran on a worker.
+            ok, note = verdict
+            if note:
+                self._say(note, "warning" if ok else "error")
+                self.app.events.notice(note.splitlines()[0], "warning" if ok else "error")
+            if not ok:
+                self.commit_button.setEnabled(True)
+                return
+            self.app.git.commit(message, amend=self.amend_box.isChecked(), sign_off=self.signoff_box.isChecked(),
+                                run_hooks=bool(self.settings.get("git.run_hooks", True)),
+                                on_done=self._committed, on_error=self._commit_failed)
+
+        from marie.governance import precommit
+
+        self.app.tasks.submit(lambda ctx: precommit.check(self.app.root, self.app.governance.policy.secrets),
+                              name="secret check", worker="git-precommit", on_done=checked,
+                              on_error=self._commit_failed)
 
     def _committed(self, result: Any) -> None:
         self.commit_button.setEnabled(True)
@@ -452,7 +468,7 @@ class GitPanel(QWidget):
 
     def _rebase_step(self, result: Any) -> None:
         self._say(result.describe(), "warning" if result.kind == "rebase-conflicts" else "info")
-        # the status arrives with the "git.status" event; a full refresh would clear the message
+        # the status arrives with the GitStatusChanged event; a full refresh would clear the message
         self.app.git.branches(on_done=self._got_branches, on_error=self._failed)
 
     def _cancel_remote(self) -> None:
@@ -503,15 +519,7 @@ class GitPanel(QWidget):
 
 
 def _factory(window: Any) -> QWidget:
-    panel = GitPanel(window)
-    try:
-        from marie.ui.git_gutter import install
-
-        install(window)
-    except Exception:  # the gutter is an extra; the panel works without it
-        import logging
-
-        logging.getLogger(__name__).exception("git gutter could not be installed")
+    panel = GitPanel(window)   # (the gutter is an editor feature: marie.ui.git_gutter)
     commands = getattr(window, "commands", None)
     if commands is not None:
         from marie.ui.commands import Command

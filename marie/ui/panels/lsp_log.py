@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
 from shiboken6 import Shiboken
 
+from marie.core.event_types import LspLog
 from marie.ui.panels import PanelSpec
 
 
@@ -27,7 +28,7 @@ class LspLogPanel(QWidget):
         self.view.setMaximumBlockCount(self.MAX_LINES)
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.view)
-        self._unsubscribe = self.app.events.subscribe("lsp.log", self._event)
+        self._unsubscribe = self.app.events.on(LspLog, lambda event: self._event(language=event.language, line=event.line))
         self.destroyed.connect(lambda *_: self._unsubscribe())
 
     def _event(self, **payload: Any) -> None:

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QWidget)
 
 from marie.ai import errors, keys, models
+from marie.ai.model_state import describe
+from marie.core.event_types import ModelState
 from marie.ui.panels import PanelSpec
 
 TASK_TITLES = {"chat": "Chat", "composer": "Composer", "commit_message": "Commit message"}
@@ -31,6 +33,13 @@ class ModelsPanel(QWidget):
         # -- local models --
         box = QGroupBox("Local models")
         v = QVBoxLayout(box)
+        # The loaded model's state, worded as in the status bar (crashed / failed never read "ready").
+        self.state_label = QLabel()
+        self.state_label.setObjectName("models.state")
+        self.state_label.setWordWrap(True)
+        v.addWidget(self.state_label)
+        self._unsubscribe_state = app.events.on(ModelState, lambda event: self._show_state())
+        self.destroyed.connect(lambda *_: self._unsubscribe_state())
         self.list = QListWidget()
         self.list.currentItemChanged.connect(lambda *_: self._show_info())
         v.addWidget(self.list)
@@ -57,7 +66,11 @@ class ModelsPanel(QWidget):
         form.addRow(self.local_only)
         self.threads = QSpinBox()
         self.threads.setRange(1, 64)
-        form.addRow("Local threads", self.threads)
+        form.addRow("Local threads (generation)", self.threads)
+        self.threads_batch = QSpinBox()
+        self.threads_batch.setRange(0, 256)
+        self.threads_batch.setSpecialValueText("all cores")
+        form.addRow("Local threads (prompt)", self.threads_batch)
         self.routes: dict[str, QLineEdit] = {}
         for task, title in TASK_TITLES.items():
             edit = QLineEdit()
@@ -80,8 +93,20 @@ class ModelsPanel(QWidget):
         form.addRow(self.message)
         layout.addWidget(form_box)
         self.refresh()
+        self._show_state()
 
     # -- reading -------------------------------------------------------------------------------
+
+    def _show_state(self) -> None:
+        """Show the local model's latest state (GUI thread, from ``ModelState`` events)."""
+        try:
+            active = self.app.ai.active_model("chat")
+        except Exception:
+            active = "local:?"
+        text, tip = describe(active, dict(self.app.ai.model_state))
+        self.state_label.setText(f"Model: {text}")
+        self.state_label.setToolTip(tip)
+
     def refresh(self) -> None:
         s = self.app.settings
         current = s.get("ai.local.model")
@@ -95,6 +120,7 @@ class ModelsPanel(QWidget):
         self.local_only.setChecked(bool(s.get("ai.local_only")))
         self.local_only.setEnabled(not s.locked("ai.local_only"))
         self.threads.setValue(int(s.get("ai.local.threads")))
+        self.threads_batch.setValue(int(s.get("ai.local.threads_batch") or 0))
         for task, edit in self.routes.items():
             edit.setText(", ".join(s.section("ai.routing").get(task, [])))
         for name, (url, model, key) in self.endpoints.items():
@@ -170,6 +196,7 @@ class ModelsPanel(QWidget):
             if not s.locked("ai.local_only"):
                 s.set_user("ai.local_only", self.local_only.isChecked())
             s.set_user("ai.local.threads", self.threads.value())
+            s.set_user("ai.local.threads_batch", self.threads_batch.value())
             for task, edit in self.routes.items():
                 entries = [e.strip() for e in edit.text().split(",") if e.strip()] or ["local"]
                 s.set_user(f"ai.routing.{task}", entries)
@@ -184,9 +211,6 @@ class ModelsPanel(QWidget):
 
 
 def create(window: Any) -> ModelsPanel:
-    from marie.ui import model_status
-
-    model_status.install(window)  # the status-bar widget rides along with this panel
     return ModelsPanel(window.app, window)
 
 

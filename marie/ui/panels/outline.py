@@ -34,10 +34,11 @@ class OutlinePanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(700)
         self._timer.timeout.connect(self.refresh)
-        from marie.ui.lsp_bridge import install
-
-        self.bridge = install(window)
-        self.bridge.documentChanged.connect(lambda editor: editor is window.current_editor() and self._timer.start())
+        features = getattr(window, "features", None)      # (a test host may have none)
+        self.features = features
+        self.bridge = features.state("lsp") if features is not None else None
+        if self.bridge is not None:
+            self.bridge.documentChanged.connect(lambda editor: editor is window.current_editor() and self._timer.start())
         tabs = getattr(window, "tabs", None)
         if tabs is not None:
             tabs.currentChanged.connect(lambda *_: self._timer.start(50))
@@ -51,7 +52,7 @@ class OutlinePanel(QWidget):
             self._show(None, [])
             return
         path = Path(editor.path).resolve()
-        lsp = getattr(editor, "_lsp", None)
+        lsp = self.features.get("lsp", editor) if self.features is not None else None
         # the bridge's stamped text: an older outline request cannot roll the server's text back
         text = lsp.snapshot() if lsp is not None else editor.text()
 

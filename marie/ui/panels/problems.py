@@ -1,7 +1,7 @@
 """The Problems panel: every diagnostic the language servers published, for the whole workspace,
 grouped by file (errors first), updated file by file as the servers publish them (open files as
 the user types, others after "Check Workspace"). Double-click opens the file at the problem.
-Creating the panel also installs the editor bridge (``marie.ui.lsp_bridge``). GUI thread only; it
+(The editor side is the "lsp" editor feature, ``marie.ui.lsp``.) GUI thread only; it
 follows the ``lsp.diagnostics`` event.
 """
 
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 
 from shiboken6 import Shiboken
 
+from marie.core.event_types import LspDiagnostics
 from marie.ui.panels import PanelSpec
 
 _ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
@@ -38,7 +39,7 @@ class ProblemsPanel(QWidget):
         layout.addWidget(self.tree, 1)
         self._groups: dict[Path, QTreeWidgetItem] = {}      # one top-level item per file with problems
         self._counts: dict[Path, tuple[int, int, int]] = {}  # (errors, warnings, other) per file
-        self._unsubscribe = self.app.events.subscribe("lsp.diagnostics", self._changed)
+        self._unsubscribe = self.app.events.on(LspDiagnostics, lambda event: self._changed(event.path, list(event.diagnostics)))
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self.refresh()
 
@@ -134,9 +135,6 @@ class ProblemsPanel(QWidget):
 
 
 def _factory(window: Any) -> QWidget:
-    from marie.ui.lsp_bridge import install
-
-    install(window)
     return ProblemsPanel(window)
 
 
