@@ -219,11 +219,15 @@ while peer.poll() is None:
 peer_gaps = list(gaps); gaps.clear(); last[0] = time.perf_counter()
 turns = [[ToolCall("c1", "run_command", {"command": command})], []]
 pane.mode.setCurrentText("auto"); pane.task_edit.setText("print a lot")
-run = pane.service.start_run("print a lot", mode="auto")
-run._complete = lambda request: TurnResult("" if turns[0] else "done", turns.pop(0) if turns else [], 1, 1, 0.0, "fake")
-run.grammar_mode = lambda: False
+def prepare(run):
+    # The model is excluded: it answers at once (the pane's own hook, called on the worker).
+    run._complete = lambda request: TurnResult("" if turns[0] else "done", turns.pop(0) if turns else [], 1, 1, 0.0, "fake")
+    run.grammar_mode = lambda: False
+    return run
+pane.prepare_run = prepare
+pane.mode.setCurrentText("auto"); pane.task_edit.setText("print a lot")
 started = time.perf_counter()
-pane.begin(run)
+pane.start()
 while pane.task is not None and time.perf_counter() - started < 280:
     qt.processEvents(); time.sleep(0.001)
 idle(0.5)

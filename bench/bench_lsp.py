@@ -181,8 +181,10 @@ def gui_stall(root: Path, rounds: int) -> dict:
 
     try:
         editor = window.open_file(path)
-        pump_until(lambda: getattr(editor, "_lsp", None) is not None, 10)
-        ed = editor._lsp
+        from marie.ui.features import feature_of
+
+        pump_until(lambda: feature_of(editor, "lsp") is not None, 10)
+        ed = feature_of(editor, "lsp")
         editor.goto(LINE, COLUMN)
         ed.complete()
         pump_until(editor.sci.autoCActive, 30)   # warm

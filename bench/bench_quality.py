@@ -158,7 +158,7 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def quality(models: list[str], styles: list[str], tiers: list[str], limit: int, threads: int, retries: int,
-            ids: list[str] | None = None, log=print) -> dict:
+            ids: list[str] | None = None, log=print, out_path: Path | None = None) -> dict:
     tasks = [t for t in TASKS if (not tiers or t.tier in tiers) and (not ids or t.id in ids)]
     if limit:
         # A fixed, spread-out subset per tier (every k-th task), so a subset still covers each kind.
@@ -178,11 +178,13 @@ def quality(models: list[str], styles: list[str], tiers: list[str], limit: int, 
                     for task in tasks:
                         row = run_task(app, task)
                         log(f"  {model} {style} {task.id}: {row['outcome']} {row['seconds']} s "
-                            f"{row.get('why', '')[:120]}")
+                            f"attempts={row['attempts']} tokens={row['tokens']} {row.get('why', '')[:120]}", flush=True)
                         rows.append(row)
+                        results["models"].setdefault(model, {})[style] = {"summary": summarize(rows), "rows": rows}
+                        if out_path is not None:  # after every task: a long run stopped early keeps its figures
+                            out_path.write_text(json.dumps(results, indent=1, default=str))
                 finally:
                     app.close()
-            results["models"].setdefault(model, {})[style] = {"summary": summarize(rows), "rows": rows}
     return results
 
 
@@ -235,7 +237,7 @@ def commit_messages(model: str, count: int, threads: int, log=print) -> dict:
                     rows.append({"reference": subject, "message": message, "conventional": cm.is_conventional(message),
                                  "grounded": grounded, "seconds": round(seconds, 2),
                                  "tokens": completion.usage.prompt_tokens + completion.usage.completion_tokens})
-                    log(f"  commit {mode}: {message[:70]!r} conventional={rows[-1]['conventional']}")
+                    log(f"  commit {mode}: {message[:70]!r} conventional={rows[-1]['conventional']}", flush=True)
                 n = len(rows) or 1
                 results[mode] = {"conventional": round(sum(r["conventional"] for r in rows) / n, 3),
                                  "conventional_and_grounded": round(sum(r["conventional"] and r["grounded"]
@@ -246,6 +248,59 @@ def commit_messages(model: str, count: int, threads: int, log=print) -> dict:
         finally:
             app.close()
     return results
+
+
+def grammar_cost(ids: list[str], threads: int = 2, max_tokens: int = 48, log=print) -> dict:
+    """What each grammar costs and buys on the default model: seconds per generated token and whether
+    the answer applies and passes, for no grammar, the format grammar and the tight grammar, on the
+    chat prompt (the one local chat models get; base models get no grammar). Uses llama-cpp-python
+    directly, the same build the worker runs."""
+    from llama_cpp import Llama, LlamaGrammar
+
+    from marie.ai.models import default_model_path
+    from marie.composer import formats, prompts
+    from marie.composer.changeset import build_changeset
+    from marie.composer.context import file_block
+    from marie.composer.formats.grammar import grammar, tight_search_replace
+
+    llm = Llama(model_path=str(default_model_path(ensure=True)), n_ctx=2048, n_threads=threads, verbose=False)
+    rows = []
+    for task in [t for t in TASKS if t.id in ids]:
+        context = "\n\n".join(file_block(p, t) for p, t in task.files.items())
+        prompt = (f"<start_of_turn>user\n{prompts.system_prompt('search_replace')}\n\n"
+                  f"{prompts.user_prompt(context, task.instruction)}<end_of_turn>\n<start_of_turn>model\n")
+        for mode in ("none", "format", "tight"):
+            text = {"none": None, "format": grammar("search_replace", list(task.files)),
+                    "tight": tight_search_replace(task.files, max_edits=1)}[mode]
+            started = time.perf_counter()
+            out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0,
+                                        grammar=LlamaGrammar.from_string(text, verbose=False) if text else None)
+            seconds = time.perf_counter() - started
+            answer = out["choices"][0]["text"]
+            outcome = "unparsable"
+            with tempfile.TemporaryDirectory() as scratch:
+                _reset(Path(scratch), task.files)
+                try:
+                    cs = build_changeset(Path(scratch), formats.parse(answer, "search_replace"), task.instruction)
+                    outcome = "refused" if cs.errors or not cs.applicable else "applies"
+                    if outcome == "applies":
+                        for f in cs.files:
+                            (Path(scratch) / f.path).write_text(f.result_text() or "")
+                        outcome = "pass" if run_check(Path(scratch), task)[0] else "wrong"
+                except Exception:
+                    pass
+            n = max(1, out["usage"]["completion_tokens"])
+            rows.append({"task": task.id, "grammar": mode, "seconds": round(seconds, 2), "tokens": n,
+                         "s_per_token": round(seconds / n, 3), "outcome": outcome})
+            log(f"  grammar {mode} {task.id}: {outcome} {seconds:.1f} s / {n} tokens", flush=True)
+    summary = {}
+    for mode in ("none", "format", "tight"):
+        mine = [r for r in rows if r["grammar"] == mode]
+        summary[mode] = {"median_s_per_token": statistics.median(r["s_per_token"] for r in mine),
+                         "parses": sum(r["outcome"] != "unparsable" for r in mine),
+                         "applies": sum(r["outcome"] in ("pass", "wrong") for r in mine),
+                         "pass": sum(r["outcome"] == "pass" for r in mine), "n": len(mine)}
+    return {"summary": summary, "rows": rows}
 
 
 def run(ctx) -> dict:
@@ -269,16 +324,23 @@ def main() -> int:
     parser.add_argument("--retries", type=int, default=2)
     parser.add_argument("--commits", type=int, default=0, help="also score the AI commit message on N commits")
     parser.add_argument("--self-check", action="store_true", help="only check that every task's check fails untouched")
+    parser.add_argument("--grammar-cost", default="", help="comma-separated task ids: measure the grammars only")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.self_check:
         bad = self_check(TASKS)
         print(f"{len(TASKS)} tasks; checks passing on untouched files: {bad or 'none'}")
         return 1 if bad else 0
-    models = args.model or ["default"]
     split = lambda text: [x for x in text.split(",") if x]  # noqa: E731
+    if args.grammar_cost:
+        out = grammar_cost(split(args.grammar_cost), args.threads)
+        print(json.dumps(out["summary"], indent=1))
+        if args.out:
+            args.out.write_text(json.dumps(out, indent=1))
+        return 0
+    models = args.model or ["default"]
     out = quality(models, split(args.styles), split(args.tiers), args.limit, args.threads, args.retries,
-                  split(args.ids))
+                  split(args.ids), out_path=args.out)
     if args.commits:
         out["commit_message"] = commit_messages(models[0], args.commits, args.threads)
     text = json.dumps(out, indent=1, default=str)

@@ -117,6 +117,12 @@ class App:
         return self._make(LspService)
 
     @cached_property
+    def agent(self):
+        """Agent runs, sessions and MCP connections (``marie.agent``)."""
+        from marie.agent.service import AgentService
+        return self._make(AgentService)
+
+    @cached_property
     def plugins(self):
         """Plugins and what they contribute; loaded on first query (``marie.plugins``)."""
         from marie.plugins.registry import PluginService

@@ -115,6 +115,21 @@ class AgentChanges:
             self.version += 1
             return tier, self._proposal(rel).diff()
 
+    def delete(self, call_id: str, rel: str, path: Path) -> str:
+        """Propose deleting a file; returns its diff. Raises EditError."""
+        with self._lock:
+            base = self._load_base(rel, path)
+            before = self._pending.get(rel)
+            if before is self.DELETED or (before is None and not base.exists):
+                raise EditError(f"{rel}: no such file to delete", rel)
+            if not base.exists:       # created earlier in this session: forget it
+                self._pending.pop(rel)
+            else:
+                self._pending[rel] = self.DELETED
+            self.history.append(EditRecord(call_id, rel, before, "delete"))
+            self.version += 1
+            return self._proposal(rel).diff() if rel in self._pending else ""
+
     def undo_edit(self, call_id: str) -> list[str]:
         """Take back the edit made by ``call_id`` (and later pending edits of the same file)."""
         with self._lock:
@@ -131,6 +146,18 @@ class AgentChanges:
             self.history = [r for r in self.history if r not in later]
             self.version += 1
             return [first.path]
+
+    def discard(self, paths: list[str]) -> list[str]:
+        """Drop the pending edits of ``paths`` (back to the file on disk)."""
+        with self._lock:
+            gone = [p for p in paths if p in self._pending]
+            for rel in gone:
+                self._pending.pop(rel, None)
+                self._base.pop(rel, None)
+            self.history = [r for r in self.history if r.path not in gone]
+            if gone:
+                self.version += 1
+            return gone
 
     # -- change set --------------------------------------------------------------------------
     def _proposal(self, rel: str) -> FileProposal:

@@ -19,7 +19,6 @@ import itertools
 import json
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -126,11 +125,12 @@ class AgentRun:
             wait[0].set()
 
     def _wait(self, request_id: str) -> str:
-        wait = [threading.Event(), None]
+        event = threading.Event()
+        wait: list = [event, None]
         with self._lock:
             self._waits[request_id] = wait
         try:
-            while not wait[0].wait(0.2):
+            while not event.wait(0.2):
                 self.token.check()
             self.token.check()
             return str(wait[1])
@@ -162,26 +162,20 @@ class AgentRun:
             return ChatRequest(_flatten_for_grammar(messages), max_tokens=self.answer_tokens,
                                json_schema=self.toolset.call_schema(
                                    allow_answer=self.tool_choice in (None, "auto"),
-                                   only=self.tool_choice if self.tool_choice in self.toolset else None))
+                                   only=self.tool_choice if self.tool_choice and self.tool_choice in self.toolset else None))
         return ChatRequest(messages, max_tokens=self.answer_tokens, tools=self.toolset.declarations(),
                            tool_choice=self.tool_choice)
 
     def _complete(self, request: ChatRequest) -> TurnResult:
-        ai = self.app.ai
+        # Through app.ai always (the governance gate, redaction, usage and audit); an explicit
+        # "provider[:model]" is that provider only, without the route's fallbacks.
         if self.model:
-            from marie.ai.usage import cost_of
-
-            provider, model = self._provider_and_model()
-            ai.gate(provider, request)
-            result = provider.complete(request, model, self.token, None)
-            result.usage.cost_usd = cost_of(result.usage, result.model, self.app.settings.get("ai.prices", {}) or {})
-            ai.usage.record("agent", provider.name, result.model, result.usage, ttft_s=result.ttft_s)
-            usage, calls, text, label = result.usage, list(result.tool_calls), result.text, f"{provider.name}:{result.model}"
+            completion = self.app.ai.complete("agent", request, token=self.token, route=self.model)
         else:
-            completion = ai.complete("agent", request, token=self.token)
-            usage, calls, text = completion.usage, list(completion.tool_calls), completion.text
-            label = f"{completion.provider}:{completion.model}"
-        return TurnResult(text, calls, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd or 0.0, label)
+            completion = self.app.ai.complete("agent", request, token=self.token)
+        usage = completion.usage
+        return TurnResult(completion.text, list(completion.tool_calls), usage.prompt_tokens, usage.completion_tokens,
+                          usage.cost_usd or 0.0, f"{completion.provider}:{completion.model}")
 
     # -- the loop ------------------------------------------------------------------------------
     def initial_messages(self, grammar: bool) -> list[Message]:
@@ -302,7 +296,6 @@ class AgentRun:
         record = StepRecord(step, call.id, call.name, call.arguments if isinstance(call.arguments, dict) else {},
                             False, "", "")
         problem = self.toolset.check(call.name, call.arguments)
-        output: ToolOutput | None = None
         if problem:
             record.summary, record.result = problem, f"error: {problem}"
         else:
@@ -323,7 +316,7 @@ class AgentRun:
                 if record.approval != DENY:
                     record.approval = f"denied: {decision.reason}"
             else:
-                output = self._run_tool(tool, call, step, record)
+                self._run_tool(tool, call, step, record)
         session.steps.append(record)
         self.publish(ev.ToolFinished(session.id, step, call.id, call.name, record.ok, record.summary,
                                      record.result, record.checkpoint_id, tuple(record.changed),
@@ -410,7 +403,9 @@ class AgentRun:
         if record.undone:
             return []
         if record.pending:
-            restored = self.changes.undo_edit(call_id)
+            # A reopened session knows its pending files, not each edit's text before: then the
+            # file's pending edits go as a whole.
+            restored = self.changes.undo_edit(call_id) or self.changes.discard(record.undo_paths)
         elif record.checkpoint_id and record.undo_paths:
             result = self.app.checkpoints.restore(record.checkpoint_id, paths=record.undo_paths)
             restored = sorted(set(result.written + result.deleted))

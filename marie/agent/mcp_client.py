@@ -51,7 +51,11 @@ def _safe_name(text: str) -> str:
 
 
 class MCPTools:
-    def __init__(self, servers: dict[str, dict], start_timeout_s: float = 30.0) -> None:
+    def __init__(self, servers: dict[str, dict], start_timeout_s: float = 30.0, gate: Any = None) -> None:
+        """``gate(destination, text, local)`` is the governance gate for data leaving to a server
+        (``app.ai.gate_text``): it may refuse (raises) or redact; its outcome's ``restore`` maps the
+        answer back."""
+        self.gate = gate
         self.configs = {str(k): dict(v) for k, v in (servers or {}).items() if isinstance(v, dict)}
         self.start_timeout_s = start_timeout_s
         self.failures: dict[str, str] = {}
@@ -167,9 +171,22 @@ class MCPTools:
         if server is None or self._loop is None:
             raise ToolError(f"the MCP server {server_name} is not connected")
         started = time.perf_counter()
+        restore = None
+        if self.gate is not None:
+            url = str(server.config.get("url") or "")
+            local = not url or _loopback(url)
+            try:
+                outcome = self.gate(url or f"mcp:{server_name}", json.dumps(args, ensure_ascii=False), local)
+                args = json.loads(outcome.request.messages[0].content)
+                restore = getattr(outcome, "restore", None)
+            except ValueError as exc:
+                raise ToolError(f"the governance gate changed the arguments into something that is not JSON: {exc}") \
+                    from None
+            except Exception as exc:   # Refused: nothing was sent
+                raise ToolError(f"not sent to the MCP server {server_name}: {exc}") from None
         future = asyncio.run_coroutine_threadsafe(server.client.call_tool(tool_name, args), self._loop)
         if ctx is not None:
-            ctx.token.on_cancel(future.cancel)
+            ctx.token.on_cancel(lambda: None if future.cancel() else None)
         ok, text = False, ""
         try:
             result = future.result(float(server.config.get("timeout_s", 30.0)) + 5)
@@ -179,6 +196,8 @@ class MCPTools:
             if not parts and result.structured_content is not None:
                 parts.append(json.dumps(result.structured_content))
             text = "\n".join(parts)
+            if restore is not None:
+                text = restore(text)
             ok = not result.is_error
         except Exception as exc:
             text = f"the MCP call failed: {_describe(exc)}"
@@ -190,6 +209,12 @@ class MCPTools:
             raise ToolError(text or f"{server_name}.{tool_name} reported an error")
         budget = ctx.result_tokens if ctx is not None else 2000
         return ToolOutput(cut(text, budget, "result"), f"{server_name}.{tool_name}: {text[:60]!r}")
+
+
+def _loopback(url: str) -> bool:
+    import httpx
+
+    return httpx.URL(url).host in ("127.0.0.1", "localhost", "::1")
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,13 +1,16 @@
 """Run one shell command in a pseudo-terminal (``ptyprocess``): in the workspace, with a timeout,
 an output cap, an environment filtered of secrets, and cancellation that kills it at once.
 
-``run_command`` blocks (call it on a worker thread); ``on_output`` runs on that thread for each piece
-of output as it arrives. The process gets its own session, so killing it kills what it started too.
+``run_command`` blocks (call it on a worker thread); ``on_output`` runs on that thread for batches
+of output as they arrive. The process gets its own session, so killing it kills what it started too.
+``run_isolated`` (what the agent uses) does the same from a helper process (``marie.agent.pty_host``)
+so the pty's many small reads never hold the IDE's GIL.
 """
 
 from __future__ import annotations
 
 import codecs
+import collections
 import fnmatch
 import os
 import select
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ptyprocess import PtyProcess
+from ptyprocess import PtyProcess  # type: ignore[import-untyped]
 
 from marie.core.tasks import CancelToken
 
@@ -104,10 +107,12 @@ def run_command(command: str, cwd: Path, *, timeout_s: float, output_cap: int, e
             if cancelled[0]:
                 break
             try:
-                ready, _, _ = select.select([fd], [], [], min(left, 0.1))
+                # Held-back output waits at most 30 ms for more to join it.
+                ready, _, _ = select.select([fd], [], [], min(left, 0.03 if batch else 0.1))
             except (OSError, ValueError):
                 break
             if not ready:
+                send(force=True)
                 if not proc.isalive():
                     # Drain what is left, then stop.
                     ready = [fd]
@@ -156,6 +161,9 @@ def run_command(command: str, cwd: Path, *, timeout_s: float, output_cap: int, e
     return CommandResult(command, exit_code, output, time.monotonic() - started, timed_out, cancelled[0], cut)
 
 
+_KEEP_CHARS = 1 << 20
+
+
 def run_isolated(command: str, cwd: Path, *, timeout_s: float, output_cap: int, env: dict[str, str],
                  token: CancelToken | None = None, on_output: Callable[[str], None] | None = None,
                  shell: str = "/bin/sh") -> CommandResult:
@@ -181,7 +189,13 @@ def run_isolated(command: str, cwd: Path, *, timeout_s: float, output_cap: int, 
 
     if token is not None:
         token.on_cancel(cancel)
-    pieces: list[str] = []
+    # What the model sees is cut to a few thousand tokens: keep the first and the last megabyte
+    # (joining 50 MB at the end would hold the GIL long enough to stall the GUI thread).
+    head: list[str] = []
+    head_n = 0
+    tail: collections.deque[str] = collections.deque()
+    tail_n = 0
+    dropped = 0
     buffer = b""
     result: dict | None = None
     assert host.stdout is not None
@@ -199,27 +213,42 @@ def run_isolated(command: str, cwd: Path, *, timeout_s: float, output_cap: int, 
         data = os.read(fd, 1 << 20)
         if not data:
             break
-        buffer += data
-        while len(buffer) >= 5:
-            kind = buffer[:1]
-            (size,) = struct.unpack(">I", buffer[1:5])
-            if len(buffer) < 5 + size:
+        # Frames are parsed by offset (slicing a megabyte per frame would copy it again and again
+        # while holding the GIL the GUI thread waits for).
+        buffer = buffer + data if buffer else data
+        offset = 0
+        while len(buffer) - offset >= 5:
+            kind = buffer[offset:offset + 1]
+            (size,) = struct.unpack_from(">I", buffer, offset + 1)
+            if len(buffer) - offset < 5 + size:
                 break
-            payload, buffer = buffer[5:5 + size], buffer[5 + size:]
+            payload = buffer[offset + 5:offset + 5 + size]
+            offset += 5 + size
             if kind == b"o":
                 text = payload.decode("utf-8", "replace")
-                pieces.append(text)
+                if head_n < _KEEP_CHARS:
+                    head.append(text)
+                    head_n += len(text)
+                else:
+                    tail.append(text)
+                    tail_n += len(text)
+                    while tail_n - len(tail[0]) > _KEEP_CHARS:
+                        old = tail.popleft()
+                        tail_n -= len(old)
+                        dropped += len(old)
                 if on_output:
                     on_output(text)
             elif kind == b"r":
                 result = json.loads(payload)
+        buffer = buffer[offset:]
     try:
         host.wait(5)
     except subprocess.TimeoutExpired:
         host.kill()
         host.wait()
     host.stdout.close()
-    output = "".join(pieces)
+    middle = f"\n[... {dropped} characters left out here ...]\n" if dropped else ""
+    output = "".join(head) + middle + "".join(tail)
     if result is None:
         cancelled = bool(token is not None and token.cancelled)
         return CommandResult(command, None, output, time.monotonic() - started, timed_out=not cancelled,

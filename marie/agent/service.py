@@ -28,15 +28,40 @@ class AgentService:
         """The MCP servers of the settings, connected on first use. Worker thread (blocks)."""
         with self._lock:
             if self._mcp is None:
-                servers = self.app.settings.get("agent.mcp.servers") or {}
-                self._mcp = MCPTools(servers)
+                servers = dict(self.app.settings.get("agent.mcp.servers") or {})
+                refused = self._refused_remote(servers)
+                self._mcp = MCPTools({k: v for k, v in servers.items() if k not in refused}, gate=self._gate())
                 self._mcp.start()
+                self._mcp.failures.update(refused)
                 for name, why in self._mcp.failures.items():
                     self.app.events.notice(f"MCP server {name} did not start: {why}", "warning")
             return self._mcp
 
+    def _gate(self):
+        """The governance gate for MCP calls (``app.ai.gate_text``), when governance provides one."""
+        gate_text = getattr(self.app.ai, "gate_text", None)
+        if gate_text is None:
+            return None
+        return lambda destination, text, local: gate_text("agent", destination, text, local=local)
+
+    def _refused_remote(self, servers: dict) -> dict[str, str]:
+        """HTTP servers off this machine, when ``ai.local_only`` keeps data on it: tool arguments
+        (file contents, code) would leave the machine outside the AI gate."""
+        if not self.app.settings.get("ai.local_only"):
+            return {}
+        import httpx
+
+        out = {}
+        for name, config in servers.items():
+            url = str((config or {}).get("url") or "") if isinstance(config, dict) else ""
+            if url and httpx.URL(url).host not in ("127.0.0.1", "localhost", "::1"):
+                out[name] = f"refused: {url} is off this machine and ai.local_only is on"
+        return out
+
     def tools(self):
-        return builtin_tools() + self.mcp().tools()
+        from marie.agent.tools.plugin_tools import plugin_tools
+
+        return builtin_tools() + plugin_tools(self.app) + self.mcp().tools()
 
     def start_run(self, task: str, *, mode: str | None = None, model: str | None = None,
                   max_steps: int | None = None, approver: Approver | None = None, asker=None,

@@ -10,7 +10,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from marie.ai.types import Message, ToolCall
 from marie.core import atomic

@@ -1,12 +1,20 @@
-"""Read a GGUF file's header ourselves (metadata and tensor shapes), without loading the model.
+"""Read a GGUF file's header (metadata and tensor table) without loading the model.
 
 Used by the model manager to show what a file says (name, parameters, quantization, context length,
 chat template) and to refuse a truncated or foreign file with a clear message before llama.cpp sees it.
-Pure Python, any thread.
+
+The format's tables come from llama.cpp's own ``gguf`` package: the value types, the file types
+(``LlamaFileType``: "Q4_K_M" ...) and each tensor type's block and byte sizes
+(``GGML_QUANT_SIZES``), so the truncation check is exact: the file must hold every byte of its last
+tensor. The header itself is parsed here rather than with ``gguf.GGUFReader``, which turns every
+vocabulary entry into a numpy array: 21 s of CPU on the bundled Gemma 3 270M against 0.1 s here
+(measured with ``time.process_time()`` around each, in this repository's venv). Any thread; the
+``gguf`` package (numpy) is imported on first use, off the GUI thread's startup path.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 import time
@@ -15,19 +23,41 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 MAGIC = b"GGUF"
+_STRING, _ARRAY = 8, 9   # gguf.GGUFValueType.STRING / ARRAY (checked by _scalars)
 
-# GGUF value types.
-_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-_STRING, _ARRAY = 8, 9
 
-# llama.cpp's LLAMA_FTYPE values (general.file_type) -> the names users know.
-FILE_TYPES = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M",
-    18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S",
-    25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M",
-    32: "BF16", 36: "TQ1_0", 37: "TQ2_0",
-}
+@functools.cache
+def _scalars() -> dict[int, str]:
+    """GGUF scalar value type -> struct format, from ``gguf.GGUFValueType``."""
+    from gguf import GGUFValueType as V
+
+    assert (V.STRING, V.ARRAY) == (_STRING, _ARRAY)
+    formats = {V.UINT8: "<B", V.INT8: "<b", V.UINT16: "<H", V.INT16: "<h", V.UINT32: "<I", V.INT32: "<i",
+               V.FLOAT32: "<f", V.BOOL: "<?", V.UINT64: "<Q", V.INT64: "<q", V.FLOAT64: "<d"}
+    return {int(k): v for k, v in formats.items()}
+
+
+def file_type_name(value: int) -> str:
+    """llama.cpp's ``general.file_type`` as users know it ("Q4_K_M", "F16", "BF16" ...)."""
+    from gguf import LlamaFileType
+
+    try:
+        name = LlamaFileType(int(value)).name
+    except ValueError:
+        return f"type {value}"
+    return name.removeprefix("MOSTLY_").removeprefix("ALL_")
+
+
+def tensor_bytes(tensor_type: int, elements: int, path: Path) -> int:
+    """The exact size in bytes of a tensor of ``elements`` values of ggml type ``tensor_type``."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType
+
+    try:
+        block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(tensor_type)]
+    except (ValueError, KeyError):
+        raise GGUFError(f"{path.name} uses tensor type {tensor_type}, which this version of MarieIDE's gguf "
+                        "package does not know (a newer llama.cpp format?)") from None
+    return elements * type_size // block
 
 # Arrays longer than this (token lists) are summarised by their length instead of being kept.
 _KEEP_ARRAY = 64
@@ -64,7 +94,7 @@ class GGUFInfo:
         value = self.metadata.get("general.file_type")
         if value is None:
             return "unknown"
-        return FILE_TYPES.get(int(value), f"type {value}")
+        return file_type_name(int(value))
 
     @property
     def chat_template(self) -> str:
@@ -178,8 +208,9 @@ class _Reader:
                 _yield()
 
     def value(self, kind: int) -> Any:
-        if kind in _SCALARS:
-            return self.unpack(_SCALARS[kind])
+        scalars = _scalars()
+        if kind in scalars:
+            return self.unpack(scalars[kind])
         if kind == _STRING:
             return self.string()
         if kind == _ARRAY:
@@ -188,8 +219,8 @@ class _Reader:
             if count <= _KEEP_ARRAY:
                 return [self.value(item_kind) for _ in range(count)]
             # Long arrays (the vocabulary) are skipped quickly: fixed-size items by seeking.
-            if item_kind in _SCALARS:
-                self.skip(struct.calcsize(_SCALARS[item_kind]) * count)
+            if item_kind in scalars:
+                self.skip(struct.calcsize(scalars[item_kind]) * count)
             elif item_kind == _STRING:
                 self.skip_strings(count)
             else:
@@ -248,25 +279,22 @@ def read_info(path: Path | str) -> GGUFInfo:
             kind = r.unpack("<I")
             info.metadata[key] = r.value(kind)
         # Tensor infos: name, dims, type, offset (relative to the aligned data section).
-        last_end_guess = 0
-        offsets: list[tuple[int, int]] = []
+        ends: list[int] = []
         for _ in range(tensor_count):
             r.string()
             n_dims = r.unpack("<I")
             dims = [r.unpack("<Q") for _ in range(n_dims)]
-            r.unpack("<I")
+            tensor_type = r.unpack("<I")
             offset = r.unpack("<Q")
             count = 1
             for d in dims:
                 count *= d
             info.parameters += count
-            offsets.append((offset, count))
+            ends.append(offset + tensor_bytes(tensor_type, count, path))
         alignment = int(info.metadata.get("general.alignment", 32) or 32)
         data_start = (r.tell() + alignment - 1) // alignment * alignment
-        if offsets:
-            # The largest offset is the start of the last tensor; it must lie inside the file.
-            last_end_guess = data_start + max(o for o, _ in offsets) + 1
-        info.data_end = max(last_end_guess, data_start)
+        # Every tensor must end inside the file: the last byte of the furthest one, exactly.
+        info.data_end = data_start + max(ends, default=0)
     if info.truncated:
         raise GGUFError(f"{path.name} is truncated: it is {size} bytes but its tensors need at least "
                         f"{info.data_end} (download or copy it again)")

@@ -22,7 +22,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -196,7 +195,9 @@ class WorkerProcess:
         error = self.death_error()
         for stream in routes.values():
             stream.fail(error)
-        if self.on_exit is not None and not self.stopping:
+        # A death while requests were waiting is theirs to report (and maybe retry); only one with
+        # nothing in flight is announced here.
+        if self.on_exit is not None and not self.stopping and not routes:
             try:
                 self.on_exit(self)
             except Exception:
@@ -268,7 +269,6 @@ class LocalProvider(Provider):
         self.error: str = ""
         # Set after a native crash: later loads turn off llama.cpp's extra buffer types (repacking).
         self.safe_mode = bool(self.config.get("safe_mode", False))
-        self._busy = False  # a request or load is using the worker (its crash is handled there)
         self.last_stats: dict = {}
         self._ids = itertools.count(1)
         self._ctx_cache: dict[str, int] = {}  # model path -> context length (reading a header costs ~0.3 s)
@@ -340,7 +340,6 @@ class LocalProvider(Provider):
             stream = Stream()
             worker = self.worker
             worker.route(rid, stream)
-            self._busy = True
             try:
                 worker.phase = "loading"
                 worker.send(op="load", id=rid, path=str(path), n_ctx=key[1], threads=threads,
@@ -361,7 +360,6 @@ class LocalProvider(Provider):
                 raise
             finally:
                 worker.unroute(rid)
-                self._busy = False
             self.loaded, self.loaded_key, self.error = info, key, ""
             self._set_state("ready", model=name, safe=self.safe_mode,
                             **{k: info[k] for k in ("n_ctx", "threads", "threads_batch") if k in info})
@@ -369,8 +367,8 @@ class LocalProvider(Provider):
 
     def _worker_exited(self, worker: WorkerProcess) -> None:
         """The worker died outside any request (reader thread): the model is no longer ready."""
-        if self._busy or worker is not self.worker:
-            return  # the request that was running reports it (and may retry)
+        if worker is not self.worker:
+            return  # an old worker, already replaced
         error = worker.death_error()
         self.loaded, self.loaded_key = None, None
         self.error = str(error)
@@ -442,7 +440,6 @@ class LocalProvider(Provider):
             except errors.AIError:
                 pass
 
-        self._busy = True
         try:
             worker.phase = "generating"
             worker.send(op=op, id=rid, **msg)
@@ -451,7 +448,6 @@ class LocalProvider(Provider):
             return result
         finally:
             worker.unroute(rid)
-            self._busy = False
 
     def complete(self, request: ChatRequest, model: str, token: CancelToken | None,
                  on_text: Callable[[str], None] | None) -> Result:

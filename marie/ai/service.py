@@ -60,6 +60,13 @@ class AIService:
                 provider: Provider = LocalProvider(self.settings.section("ai.local"), on_state=self._on_local_state)
             else:
                 config = self.settings.section(f"ai.providers.{name}")
+                plugin = None if config.get("base_url") else self._plugin_provider(name)
+                if plugin is not None:
+                    # A plugin's provider; it still answers only through complete() and the gate.
+                    provider = plugin.factory(dict(config))
+                    provider.name = name
+                    self._providers[name] = provider
+                    return provider
                 if not config:
                     raise errors.ModelMissing(f"no provider named {name!r} in the settings (ai.providers.{name})",
                                               provider=name)
@@ -68,6 +75,13 @@ class AIService:
                 provider = cls(name, config)
             self._providers[name] = provider
             return provider
+
+    def _plugin_provider(self, name: str):
+        try:
+            return next((p for p in self.app.plugins.providers() if p.name == name), None)
+        except Exception:
+            log.exception("plugin providers unavailable")
+            return None
 
     def provider_names(self) -> list[str]:
         names = ["local"]
@@ -207,7 +221,10 @@ class AIService:
                 continue
             usage = result.usage
             usage.cost_usd = cost_of(usage, result.model, self.settings.get("ai.prices", {}) or {})
-            self.usage.record(task, name, result.model, usage, ttft_s=result.ttft_s)
+            try:
+                self.usage.record(task, name, result.model, usage, ttft_s=result.ttft_s)
+            except Exception:   # the answer is here: a usage file problem must not lose it
+                log.exception("could not record usage")
             self._audit_result(outcome, task, name, result.model, usage, ok=True)
             calls = [ToolCall(c.id, c.name, _restore_args(outcome, c.arguments)) for c in result.tool_calls]
             return Completion(outcome.restore(result.text), usage, name, result.model, notes + list(result.notes),

@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from marie.checkpoints.codec import SEAL_MAGIC
 from marie.checkpoints.errors import CheckpointDamaged, UnknownCheckpoint
@@ -16,6 +17,8 @@ from marie.core import atomic
 
 
 class ManifestLayer:
+    manifests: Path   # provided by ObjectStore
+    cipher: Any
     def manifest_path(self, cid: str) -> Path:
         return self.manifests / f"{cid}.json"
 

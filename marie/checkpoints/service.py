@@ -46,7 +46,7 @@ from marie.checkpoints.store import (CheckpointDamaged, CheckpointError, Damaged
 log = logging.getLogger(__name__)
 
 
-__all__ = ["CheckpointService", "CheckpointInfo", "FileDiff", "RestoreResult", "CheckpointError",
+__all__ = ["CheckpointService", "CheckpointInfo", "CheckpointDiff", "RestoreResult", "CheckpointError",
            "CheckpointDamaged", "UnknownCheckpoint"]
 
 
@@ -68,7 +68,7 @@ class CheckpointInfo:
 
 
 @dataclass(frozen=True)
-class FileDiff:
+class CheckpointDiff:
     """One file that differs. ``status``: "added" | "deleted" | "modified" | "mode" | "type".
 
     ``old`` is the content in the checkpoint, ``new`` in the other one (or on disk now); None when
@@ -435,7 +435,7 @@ class CheckpointService:
         except DamagedObject:
             return None
 
-    def diff(self, cid: str, other: str | None = None) -> list[FileDiff]:
+    def diff(self, cid: str, other: str | None = None) -> list[CheckpointDiff]:
         """Files that differ between checkpoint ``cid`` and ``other`` (default: the disk now). Worker."""
         record = self.store.read_manifest(self.resolve(cid))
         old = self.items(record["id"])
@@ -446,7 +446,7 @@ class CheckpointService:
         else:
             new, on_disk = self.items(other), False
             folders, files = [], set()
-        out: list[FileDiff] = []
+        out: list[CheckpointDiff] = []
         for rel in sorted(set(old) | set(new)):
             a, b = old.get(rel), new.get(rel)
             if a == b or (a is not None and b is not None and a.kind == b.kind and a.ref == b.ref and a.mode == b.mode):
@@ -464,7 +464,7 @@ class CheckpointService:
             else:
                 status = "modified"
             note = "larger than the size cap: content not stored" if "x" in (a and a.kind, b and b.kind) else ""
-            out.append(FileDiff(rel, status, self._content(a, rel, False), self._content(b, rel, on_disk),
+            out.append(CheckpointDiff(rel, status, self._content(a, rel, False), self._content(b, rel, on_disk),
                                 a.mode if a else None, b.mode if b else None, note))
         return out
 

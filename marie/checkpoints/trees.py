@@ -5,6 +5,8 @@ diff and reachability. A mixin of ``store.ObjectStore``, which provides ``put``/
 from __future__ import annotations
 
 import json
+import threading
+from typing import TYPE_CHECKING
 
 from marie.checkpoints.codec import TREE_CACHE, Item, encode_listing, entry_json
 from marie.checkpoints.errors import DamagedObject
@@ -12,6 +14,19 @@ from marie.checkpoints.errors import DamagedObject
 
 class TreeLayer:
     """Listings as JSON lists of ``[name, kind, mode, ref, size]`` objects (see ``store``)."""
+
+    # Provided by ObjectStore (declared for the type checker).
+    _trees: dict[str, list]
+    _tree_raw: dict[str, bytes]
+    _fd_lock: threading.Lock
+    _blocks: dict
+    _blocks_bytes: int
+    if TYPE_CHECKING:
+        def put(self, data: bytes, digest: str | None = None, *, force: bool = False, tree: bool = False) -> str: ...
+
+        def get(self, digest: str, *, check: bool = True) -> bytes: ...
+
+        def close_readers(self, name: str | None = None) -> None: ...
 
     def put_tree(self, entries: list) -> str:
         """Store a folder listing given as ``[name, kind, mode, ref, size]`` entries (any order)."""

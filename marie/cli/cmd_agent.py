@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from pathlib import Path
 
 from marie.cli.common import add_root_argument, fail, make_app
 
@@ -110,7 +109,6 @@ def run(args: argparse.Namespace) -> int:
                 agent.permissions.approve_for_session(Rule.parse(pattern))
         except (ModeRefused, ValueError, KeyError) as exc:
             return fail(str(exc).strip("'\""))
-        app.index.scan()
         result: list = []
         worker = threading.Thread(target=lambda: result.append(agent.run(args.task if args.session else None)),
                                   name="marie-agent", daemon=True)

@@ -7,7 +7,6 @@ newest first, starting with its id. No Qt here.
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 
@@ -41,16 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _text(data: bytes | None) -> list[str]:
-    if data is None:
-        return []
-    if b"\0" in data[:8000]:
-        return [f"(binary, {len(data)} bytes)\n"]
-    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
-
-
 def run(args: argparse.Namespace) -> int:
     from marie.checkpoints.store import CheckpointError
+    from marie.text.diff import unified_bytes
     from marie.workspace.writes import WriteError
     from marie.workspace.guard import PathRefused
 
@@ -85,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{d.status:<9} {d.path}" + (f"  ({d.note})" if d.note else ""))
                 if args.stat or d.status == "mode":
                     continue
-                sys.stdout.writelines(difflib.unified_diff(_text(d.old), _text(d.new), f"a/{d.path}", f"b/{d.path}"))
+                sys.stdout.write(unified_bytes(d.old, d.new, f"a/{d.path}", f"b/{d.path}"))
         elif action in ("restore", "undo"):
             result = cps.restore(cps.resolve(args.id), args.path) if action == "restore" else cps.undo_last_restore()
             for rel in result.written:

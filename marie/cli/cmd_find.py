@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", type=Path, help="the workspace folder")
     parser.add_argument("query", help="what to look for, e.g. 'srvmain' or 'main.py:12'")
     parser.add_argument("-n", "--limit", type=int, default=20, help="how many results (default 20)")
+    parser.add_argument("--json", action="store_true", help='a JSON list of {"path", "line", "column"}')
     parser.set_defaults(func=run)
 
 
@@ -25,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         app.index.scan()
         results = app.index.find(args.query, limit=max(1, args.limit))
+        if args.json:
+            print(json.dumps([{"path": m.path, "line": m.line or None, "column": m.column or None} for m in results]))
+            return 0 if results else 1
         for match in results:
             where = f":{match.line}" if match.line else ""
             where += f":{match.column}" if match.line and match.column else ""

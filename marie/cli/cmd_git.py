@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub.required = True
 
     p = sub.add_parser("status", help="branch and changed files (like `git status --short --branch`)")
+    p.add_argument("--json", action="store_true", help="branch, upstream, ahead/behind and files as JSON")
     p.set_defaults(git_func=_status)
 
     p = sub.add_parser("diff", help="unified diff of the working tree (or the index with --cached)")
@@ -102,7 +103,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(app, args) -> int:
+    from marie.git import status_process
+
+    status_process.in_process = True  # one status, then exit: no helper process to start
     status = app.git.status_sync()
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"branch": status.branch, "head": status.head, "detached": status.detached,
+                          "upstream": status.upstream, "ahead": status.ahead, "behind": status.behind,
+                          "state": status.state, "files": [
+                              {"path": f.path, "code": f.short(), "staged": f.staged, "unstaged": f.unstaged,
+                               "untracked": f.untracked, "conflicted": f.conflicted}
+                              for f in sorted(status.files.values(), key=lambda f: f.path)]}))
+        return 0
     upstream = f"...{status.upstream}" if status.upstream else ""
     print(f"## {status.branch_label()}{upstream}" + (f" [{status.state} in progress]" if status.state else ""))
     for entry in sorted(status.files.values(), key=lambda f: f.path):

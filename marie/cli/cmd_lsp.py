@@ -57,6 +57,7 @@ def run_check(args: argparse.Namespace) -> int:
     from marie.lsp.client import ServerError
 
     app, _ = make_app(_root_for(args, file))
+    app.plugins.load()  # servers that plugins contribute (the window loads them on a worker)
     try:
         try:
             diagnostics = app.lsp.check(file, timeout=args.timeout)
@@ -87,8 +88,9 @@ def run_complete(args: argparse.Namespace) -> int:
     from marie.text.positions import LineTable
 
     app, _ = make_app(_root_for(args, file))
+    app.plugins.load()  # servers that plugins contribute (the window loads them on a worker)
     try:
-        text = app.lsp._read(file)
+        text = app.lsp.read_document(file)
         lines = LineTable.of(text)
         if line > lines.line_count:
             return fail(f"{file.name} has {lines.line_count} line(s); line {line} does not exist", 2)
@@ -109,6 +111,7 @@ def run_servers(args: argparse.Namespace) -> int:
     from marie.lsp.servers import WELL_KNOWN
 
     app, _ = make_app(args.root)
+    app.plugins.load()  # servers that plugins contribute (the window loads them on a worker)
     try:
         for language in ["python", *sorted(set(WELL_KNOWN))]:
             spec = app.lsp.spec(language)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-g", "--include", action="append", default=[], help="only files matching this glob")
     parser.add_argument("-x", "--exclude", action="append", default=[], help="skip files matching this glob")
     parser.add_argument("--max", type=int, default=None, help="stop after this many matches")
+    parser.add_argument("--json", action="store_true",
+                        help='one JSON object per file: {"path", "matches": [{"line", "column", "text"}]}')
     parser.set_defaults(func=run)
 
 
@@ -33,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
 
     last = [None]
 
+    def show_json(found) -> None:
+        print(json.dumps({"path": found.path, "matches": [{"line": m.line, "column": m.column, "text": m.text}
+                                                          for m in found.matches]}))
+        sys.stdout.flush()
+
     def show(found) -> None:
         if found.path != last[0]:       # a file's lines may come in two parts: one heading
             print(display_path(found.path))
@@ -42,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        summary = app.index.search(args.pattern, options, show)
+        summary = app.index.search(args.pattern, options, show_json if args.json else show)
     except SearchError as exc:
         return fail(str(exc), 2)
     finally:

@@ -74,6 +74,7 @@ class ContextRequest:
     files: list[str] = field(default_factory=list)   # extra files (CLI --file)
     buffers: dict[str, str] = field(default_factory=dict)  # unsaved editor texts by path
     repo_map: bool = True
+    auto_files: int = 2                      # files to pick when the request names none (0: never)
 
 
 @dataclass
@@ -182,6 +183,11 @@ class ContextBuilder:
             self._mention(mention, request, items, left_out, add_file)
         for rel in request.open_files:
             add_file(rel, "open", 5)
+        if not editable and request.auto_files:
+            # Nothing named, open or active (``marie compose "add sub"`` in a small project): show the
+            # few files the request is most likely about, so the model has something it may edit.
+            for rel in self._likely_files(request.instruction, request.auto_files):
+                add_file(rel, "file", 3)
         if request.repo_map:
             self._repo_map(request, items, left_out, budget)
         return self._fit(items, left_out, budget, editable)
@@ -231,6 +237,47 @@ class ContextBuilder:
                                          + text + "\n```", 2))
             else:
                 left_out.append(("@git-diff", "no uncommitted changes (or not a git repository)"))
+
+    def _likely_files(self, instruction: str, limit: int, scan_limit: int = 400) -> list[str]:
+        """Up to ``limit`` workspace files for a request that names none: all of them when the project
+        has no more than ``limit`` text files, else those whose path or text shares the most words with
+        the request (none when nothing matches)."""
+        try:
+            files = [f for f in sorted(self._workspace_files(scan_limit)) if not self.ignore.is_ignored(f)]
+        except OSError:
+            return []
+        words = {w.lower() for w in re.findall(r"[A-Za-z_]\w{2,}", instruction)}
+        scored = []
+        for rel in files:
+            text, _ = self.read(rel, {})
+            if text is None:
+                continue
+            found = {w.lower() for w in re.findall(r"[A-Za-z_]\w{2,}", rel + "\n" + text[:50_000])}
+            scored.append((len(words & found), rel))
+        if len(scored) <= limit:
+            return [rel for _, rel in scored]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return [rel for score, rel in scored[:limit] if score > 0]
+
+    def _workspace_files(self, limit: int) -> list[str]:
+        """Workspace-relative files (the index's snapshot when it has one, else a bounded walk)."""
+        index = self.app.__dict__.get("index")
+        if index is not None:
+            try:
+                snapshot = index.snapshot()
+                if snapshot.entries:
+                    return list(snapshot.files())[:limit]
+            except Exception:
+                pass
+        out: list[str] = []
+        for path in self.root.rglob("*"):
+            rel = relative_posix(self.root, path)
+            if rel.split("/")[0] in (".git", ".marie") or not path.is_file():
+                continue
+            out.append(rel)
+            if len(out) >= limit:
+                break
+        return out
 
     def _find_symbol(self, name: str, limit_files: int = 3000) -> list[Any]:
         """Look the symbol up file by file when the workspace symbol index is not built yet."""

@@ -10,6 +10,7 @@ the parts it did not mean to touch. Pure, any thread.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from marie.composer.formats import canonical
@@ -37,6 +38,12 @@ _EXAMPLES = {
 }
 
 _HEAD = "Code edits. Each edit changes only what its task asks and copies the current lines exactly.\n\n"
+DIVIDER = "=======\n"
+TAIL = ">>>>>>> REPLACE\n"
+# Where the two steps of a search/replace block end (the model's own attempt at a marker, or the next
+# example it starts to invent).
+SEARCH_STOPS = ("=======", ">>>>>>>", "<<<<<<<", "\nTask:", "\nFile ", "\nEdit:")
+REPLACE_STOPS = (">>>>>>>", "=======", "<<<<<<<", "\nTask:", "\nFile ", "\nEdit:")
 END_MARKER = {"search_replace": ">>>>>>> REPLACE", "udiff": "", "whole": ""}
 
 
@@ -90,3 +97,47 @@ def answer_of(prompt: CompletionPrompt, generated: str) -> str:
         if at >= 0:
             text = text[:at + len(prompt.end_marker)] + "\n"
     return text
+
+
+# -- additions: "append this new code to the file" -------------------------------------------------
+# A base model writes a new function well when that is all it has to write (measured on the suite:
+# it copies the wrong SEARCH lines for an insertion, but continues "Appended to x.py:" correctly).
+_ADD = re.compile(r"\badd(?:s)?\s+(?:a|an|one)?\s*(?:new\s+)?(?:top-level\s+)?(?P<kind>function|class)\b"
+                  r"(?:\s+(?:called|named)?\s*(?P<sig>[A-Za-z_]\w*\s*(?:\([^)]*\))?))?", re.IGNORECASE)
+_APPEND_EXAMPLES = [
+    ("greet.py", 'def hello(name):\n    return "hello " + name\n', 'add a function bye(name) that returns "bye " + name',
+     'def bye(name):\n    return "bye " + name\n'),
+    ("shapes.py", "def area(w, h):\n    return w * h\n", "add a function perimeter(w, h) that returns 2 * (w + h)",
+     "def perimeter(w, h):\n    return 2 * (w + h)\n"),
+]
+APPEND_STOPS = ("```", "\nTask:", "\nFile ", "\nAppended to")
+
+
+def is_addition(instruction: str, path: str) -> bool:
+    """Whether the request adds a new top-level function or class to a Python file (the append form)."""
+    return path.endswith(".py") and _ADD.search(instruction) is not None and " method" not in instruction.lower()
+
+
+def build_append(path: str, text: str, instruction: str, refused: list[str] | None = None) -> CompletionPrompt:
+    """The prompt whose answer is only the new code, appended to ``path``. The signature the request
+    spells out (``sub(a, b)``) is prefilled."""
+    parts = ["Code additions. Each addition is new code appended to the end of the file.\n\n"]
+    for p, t, task, code in _APPEND_EXAMPLES:
+        parts.append(f"{_file(p, t)}Task: {task}\nAppended to {p}:\n```\n{code}```\n\n")
+    parts.append(_file(path, text))
+    for reason in refused or []:
+        parts.append(f"Note: a previous addition was refused: {reason.strip()}\n")
+    parts.append(f"Task: {instruction.strip()}\nAppended to {path}:\n```\n")
+    m = _ADD.search(instruction)
+    prefill = ""
+    if m and m["sig"] and "(" in m["sig"]:
+        keyword = "def" if m["kind"].lower() == "function" else "class"
+        prefill = f"{keyword} {m['sig'].strip()}:\n"
+    return CompletionPrompt("".join(parts) + prefill, prefill, APPEND_STOPS, "")
+
+
+def append_answer(path: str, base: str, code: str) -> str:
+    """The addition as a search/replace block that appends it (empty SEARCH), spaced as PEP 8 asks."""
+    body = code if code.endswith("\n") else code + "\n"
+    gap = "" if not base.strip() else ("\n\n" if base.endswith("\n") else "\n\n\n")
+    return f"{path}\n<<<<<<< SEARCH\n=======\n{gap}{body}>>>>>>> REPLACE\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class MergeResult:
+class TextMerge:
     text: str                     # the merged text (with conflict markers where ``conflicts`` > 0)
     conflicts: int = 0
     conflict_lines: list[int] = field(default_factory=list)  # 1-based lines of the base where they start
@@ -41,14 +41,14 @@ def _touch(a: _Change, b: _Change) -> bool:
     return a.start <= b.end and b.start <= a.end
 
 
-def merge3(base: str, ours: str, theirs: str, *, ours_label: str = "proposal", theirs_label: str = "current") -> MergeResult:
+def merge3(base: str, ours: str, theirs: str, *, ours_label: str = "proposal", theirs_label: str = "current") -> TextMerge:
     """Merge ``ours`` and ``theirs``, both derived from ``base``."""
     if ours == theirs:
-        return MergeResult(ours)
+        return TextMerge(ours)
     if theirs == base:
-        return MergeResult(ours)
+        return TextMerge(ours)
     if ours == base:
-        return MergeResult(theirs)
+        return TextMerge(theirs)
     b = base.splitlines(keepends=True)
     o = ours.splitlines(keepends=True)
     t = theirs.splitlines(keepends=True)
@@ -82,7 +82,7 @@ def merge3(base: str, ours: str, theirs: str, *, ours_label: str = "proposal", t
             out.append(f">>>>>>> {ours_label}\n")
         pos = end
     out += b[pos:]
-    return MergeResult("".join(out), conflicts, where)
+    return TextMerge("".join(out), conflicts, where)
 
 
 def _side_text(base: list[str], cluster: list[_Change], side: str, start: int, end: int) -> list[str]:

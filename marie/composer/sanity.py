@@ -48,6 +48,11 @@ def asks_for_new_file(instruction: str, path: str) -> bool:
         r"(?<![\w.])" + re.escape(name) + r"(?![\w])", plain) is not None)
 
 
+def asks_for_any_new_file(instruction: str) -> bool:
+    """Whether the instruction asks for some new file (the grammar then allows a new path)."""
+    return bool(_NEW_FILE.search(_MENTION.sub(" ", instruction)))
+
+
 def asks_for_addition_only(instruction: str) -> bool:
     return bool(_ADDS.search(instruction)) and not _REMOVES.search(instruction)
 
@@ -82,8 +87,10 @@ def _path(edit: edit_ops.Edit) -> str:
     return edit.src if isinstance(edit, edit_ops.Rename) else edit.path
 
 
-def check(changeset: Any, edits: list[edit_ops.Edit], instruction: str) -> list[str]:
-    """The reasons to refuse this proposal (empty: it may be shown)."""
+def check(changeset: Any, edits: list[edit_ops.Edit], instruction: str, strict: bool = False) -> list[str]:
+    """The reasons to refuse this proposal (empty: it may be shown). ``strict`` adds the checks for
+    small base models, which copy the wrong lines and edit what nobody asked about: every SEARCH must
+    match exactly (no approximate tier), and every change must touch a name the request mentions."""
     reasons = duplicate_edits(edits)
     files = [f for f in changeset.files if f.accepted]
     if not any(f.changes_anything for f in files):
@@ -102,7 +109,113 @@ def check(changeset: Any, edits: list[edit_ops.Edit], instruction: str) -> list[
             broken = parse_error(f.path, f.result_text() or "")
             if broken and (f.status == "created" or not parse_error(f.path, f.base_text or "")):
                 reasons.append(f"{f.path}: the result no longer parses ({broken}); write complete, valid code")
+            elif f.status == "modified" and f.path.endswith(".py"):
+                reasons += _lost_definitions(f.path, f.base_text or "", f.result_text() or "", instruction)
+                reasons += _new_undefined(f.path, f.base_text or "", f.result_text() or "")
+        if strict and f.status == "modified":
+            if any("fuzzy" in tier for tier in f.tiers):
+                reasons.append(f"{f.path}: the SEARCH lines only resemble the file; copy the current lines exactly")
+            elif not _relevant(f, instruction):
+                reasons.append(f"{f.path}: the change does not touch anything the request names; change the "
+                               "lines the request is about")
     return reasons
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]+")
+# Words too common to tie a change to a request.
+_COMMON = {"def", "return", "returns", "self", "the", "and", "for", "with", "that", "this", "from", "import",
+           "add", "function", "method", "class", "change", "make", "set", "use", "to", "of", "in", "it", "is",
+           "if", "a", "an", "as", "be", "by", "or", "on", "at", "when", "instead", "not", "none", "true", "false"}
+
+
+def _names(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text)} - _COMMON
+
+
+def _relevant(f: Any, instruction: str) -> bool:
+    """Whether some hunk of ``f`` touches a name the instruction mentions: on its changed lines, or on
+    the unchanged line just above them (a docstring goes under the ``def`` it documents)."""
+    wanted = _names(instruction)
+    base = (f.base_text or "").splitlines()
+    for hunk in f.hunks:
+        near = [line for line in base[max(0, hunk.start - 1):hunk.start] if line.lstrip().startswith(("def ", "class "))]
+        if _names("\n".join(list(hunk.old) + list(hunk.new) + near)) & wanted:
+            return True
+    return False
+
+
+def _definitions(text: str) -> list[str]:
+    """Names of the functions and classes defined at module level and in classes."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    out: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.append(node.name)
+        if isinstance(node, ast.ClassDef):
+            out += [f"{node.name}.{n.name}" for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return out
+
+
+def _undefined(text: str) -> set[str]:
+    """Names the module reads but never binds (imports, definitions, assignments, parameters, loop and
+    ``with`` targets, comprehension variables) and that are not builtins. Coarse: scopes are not told
+    apart, so it only ever misses names, never invents them."""
+    import builtins
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return set()
+    bound: set[str] = set(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__", "__path__"}
+    read: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                return set()  # a star import binds unknown names
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound |= set(node.names)
+    return read - bound
+
+
+def _new_undefined(path: str, base: str, new: str) -> list[str]:
+    """Names the edit starts using without importing or defining them (``math.sqrt`` without ``import math``)."""
+    names = sorted(_undefined(new) - _undefined(base))
+    if not names:
+        return []
+    return [f"{path}: the result uses {', '.join(names[:5])}, which {'is' if len(names) == 1 else 'are'} not "
+            "defined or imported; add the import or definition"]
+
+
+def _lost_definitions(path: str, base: str, new: str, instruction: str) -> list[str]:
+    """Functions or classes the edit removes, or defines twice, that the request does not name."""
+    before, after = _definitions(base), _definitions(new)
+    # Common words count only when written as code ("remove `add`", "drop add()"): "add a docstring"
+    # does not name a function called add.
+    words = _names(instruction) | {w.lower() for w in re.findall(r"`([A-Za-z_]\w*)`|\b([A-Za-z_]\w*)\(",
+                                                                  instruction) for w in w if w}
+    words |= {w.lower() for w in re.findall(r"\b(?:rename|remove|delete|drop|replace|move|merge|inline)\s+(?:the\s+)?"
+                                            r"(?:function\s+|class\s+|method\s+)?([A-Za-z_]\w*)", instruction, re.I)}
+    out = []
+    for name in dict.fromkeys(before):
+        short = name.rsplit(".", 1)[-1]
+        if name not in after and short.lower() not in words:
+            out.append(f"{path}: the answer removes {name}, which the request does not mention; keep it")
+    for name in dict.fromkeys(after):
+        if after.count(name) > 1 and before.count(name) <= 1:
+            out.append(f"{path}: the answer defines {name} twice")
+    return out
 
 
 def _removed_share(base: str, new: str) -> float:

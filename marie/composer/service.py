@@ -13,6 +13,7 @@ Plan mode asks for a read-only plan first; the approved plan then goes into the 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -23,7 +24,7 @@ from marie.composer.apply import ApplyResult, apply_changeset, undo_apply
 from marie.composer.changeset import ChangeSet, build_changeset
 from marie.composer.context import MENTION_KINDS, Context, ContextBuilder, ContextRequest, estimate_tokens
 from marie.composer.errors import ComposerError, ParseError
-from marie.composer.formats.grammar import grammar
+from marie.composer.formats.grammar import grammar, tight_search_replace
 from marie.composer.session import Session, SessionStore
 from marie.core.tasks import CancelToken
 
@@ -153,7 +154,7 @@ class ComposerService:
             first = formats.canonical(self.setting("base_format", "search_replace"))
         else:
             first = self.choose_format(fmt, caps)
-        explicit = asked != "auto"
+        explicit = asked != "auto" or style == "completion"  # a base model is kept in its region format
         context_tokens = max_tokens or int(self.setting("answer_tokens", 1024))
         context = self.build_context(request, model=model, fmt=first, max_tokens=context_tokens)
         answer_tokens = max_tokens or self.answer_budget(context, first)
@@ -170,28 +171,32 @@ class ComposerService:
         first_error = ""
         totals = [0, 0, 0.0]
         model_name = ""
+        started = time.monotonic()
+        deadline = float(self.setting("base_deadline_s", 50.0))
         for attempt_no in range(retries + 1):
             if token is not None:
                 token.check()
+            attempt_started = time.monotonic()
             if style == "completion":
-                completion, answer = self._ask_completion(current, context, request, instruction, plan, refused,
+                completion, answer, cut = self._ask_completion(current, context, request, instruction, plan, refused,
                                                           answer_tokens, model, token, on_text,
                                                           temperature if not attempt_no else max(temperature, 0.4),
                                                           attempt_no)
             else:
                 chat = ChatRequest([Message("system", prompts.system_prompt(current)), *messages],
                                    max_tokens=answer_tokens, temperature=temperature,
-                                   grammar=grammar(current, context.editable) if caps.grammar else None)
+                                   grammar=self._grammar(current, context, instruction) if caps.grammar else None)
                 completion = self._complete(chat, model, token, on_text)
                 answer = completion.text
+                cut = completion.usage.completion_tokens >= answer_tokens > 0
             model_name = f"{completion.provider}:{completion.model}"
             totals[0] += completion.usage.prompt_tokens
             totals[1] += completion.usage.completion_tokens
             totals[2] += completion.usage.cost_usd or 0.0
             attempt = Attempt(current, answer, usage=_usage(completion))
             attempts.append(attempt)
-            cut = completion.usage.completion_tokens >= answer_tokens > 0
-            changeset = self._evaluate(instruction, answer, current, request, cut, answer_tokens)
+            changeset = self._evaluate(instruction, answer, current, request, cut, answer_tokens,
+                                       strict=style == "completion")
             attempt.error = "; ".join(changeset.errors)
             if current == first:
                 first_error = attempt.error
@@ -199,6 +204,13 @@ class ComposerService:
                 break
             refused.append(attempt.error)
             if attempt_no == retries:
+                break
+            spent = time.monotonic() - started
+            if style == "completion" and deadline and spent + (time.monotonic() - attempt_started) > deadline:
+                # A small local model rarely fixes its answer on a retry; an answer in time beats a
+                # third try (composer.base_deadline_s).
+                changeset.errors.append(f"(no retry: {spent:.0f} s spent of the {deadline:.0f} s allowed for this "
+                                        "model, composer.base_deadline_s)")
                 break
             # Show the model its error; with "auto" the last retry after a format failure switches format.
             messages += [Message("assistant", answer)]
@@ -219,8 +231,10 @@ class ComposerService:
         return proposal
 
     def _evaluate(self, instruction: str, answer: str, fmt: str, request: ContextRequest, cut: bool,
-                  limit: int) -> ChangeSet:
-        """Parse, match and gate one answer; the change set's errors say why it is refused."""
+                  limit: int, strict: bool = False) -> ChangeSet:
+        """Parse, match and gate one answer; the change set's errors say why it is refused. ``strict``
+        (base models, which wander): also refuse approximate matches and changes unrelated to the
+        request (``sanity.check``)."""
         try:
             edits = formats.parse(answer, fmt)
         except ParseError as exc:
@@ -237,8 +251,23 @@ class ComposerService:
             changeset.errors.insert(0, f"the answer was cut off at the {limit}-token limit, so its last edit may be "
                                        "incomplete; nothing from it is used")
         if not changeset.errors:
-            changeset.errors += sanity.check(changeset, edits, instruction)
+            changeset.errors += sanity.check(changeset, edits, instruction, strict=strict)
         return changeset
+
+    def _grammar(self, fmt: str, context: Context, instruction: str) -> str | None:
+        """The grammar for a local chat model (``composer.local_grammar``): "tight" (search/replace
+        only: the SEARCH part is a run of the file's own lines, the paths are the files shown unless a
+        new file is asked for, a bounded number of blocks), "format" (the format's shape, the paths
+        shown) or "none"."""
+        mode = str(self.setting("local_grammar", "tight"))
+        if mode == "none":
+            return None
+        if mode == "tight" and formats.canonical(fmt) == "search_replace":
+            files = {item.path: _file_text(item.text) for item in context.items
+                     if item.path and item.path in context.editable}
+            return tight_search_replace(files, new_file=sanity.asks_for_any_new_file(instruction),
+                                        max_edits=int(self.setting("max_edits", 4)))
+        return grammar(fmt, context.editable)
 
     # -- prompts for the model at hand ---------------------------------------------------------
     def prompt_style(self, model: str | None, caps: Any) -> str:
@@ -257,19 +286,21 @@ class ComposerService:
         if isinstance(declared, bool):
             return declared
         try:
+            from marie.ai import models
             from marie.ai.gguf import read_info_cached
-            from marie.completion.backends import local_model_path
 
             name = (model or "").partition(":")[2] or self.app.ai.active_model("composer").partition(":")[2]
-            path = local_model_path(name)
-            return path is not None and path.exists() and not read_info_cached(path).chat_template
+            path = (models.default_model_path(ensure=False) if name in ("", models.DEFAULT_MODEL_ID)
+                    else models.resolve_model(name))
+            return path.exists() and not read_info_cached(path).chat_template
         except Exception:
             log.debug("could not tell whether the model has a chat template", exc_info=True)
             return False
 
     def answer_budget(self, context: Context, fmt: str) -> int:
         """Tokens for the answer, bounded by the files in play: a region edit needs about the size of the
-        region twice, a whole-file answer the whole file; never more than ``composer.answer_tokens``."""
+        region twice, a whole-file answer the whole file; never more than ``composer.answer_tokens``.
+        Any thread."""
         cap = int(self.setting("answer_tokens", 1024))
         files = sum(item.tokens for item in context.items if item.path in context.editable)
         need = (files + 96) if formats.canonical(fmt) == "whole" else (min(files, 400) + 160)
@@ -279,17 +310,56 @@ class ComposerService:
                         plan: str | None, refused: list[str], answer_tokens: int, model: str | None,
                         token: CancelToken | None, on_text: Callable | None, temperature: float,
                         attempt_no: int):
-        """One completion-style request (a base model); returns (completion, full answer text)."""
+        """One completion-style request (a base model); returns (completion, full answer text, whether
+        the token limit cut it).
+
+        With raw prompts and one search/replace block wanted, the block is written in two steps: the
+        model continues ``path / <<<<<<< SEARCH`` up to where it would write ``=======``, then the
+        prompt gains that marker and the model writes the replacement up to ``>>>>>>> REPLACE``. The
+        markers are ours, so a small model that skips one still gives a well-formed block (the KV cache
+        keeps the shared prefix: the second step costs only its new tokens)."""
+        from marie.ai.types import Completion, Usage
+
         files = [(item.path, _file_text(item.text)) for item in context.items
                  if item.path in context.editable and item.path]
         max_edits = int(self.setting("base_max_edits", 1))
+        raw = self._raw_prompts(model)
         built = few_shot.build(fmt, files, instruction, plan=plan, refused=refused[-1:], max_edits=max_edits,
-                               prefill=self._raw_prompts(model))
-        if on_text and built.prefill:
-            on_text(built.prefill)
-        completion = self._complete_prompt(built.text, model, token, on_text, answer_tokens, built.stop,
-                                           temperature, seed=attempt_no)
-        return completion, few_shot.answer_of(built, completion.text)
+                               prefill=raw)
+        say = on_text or (lambda _s: None)
+        if raw and len(files) == 1 and few_shot.is_addition(instruction, files[0][0]):
+            path, text = files[0]
+            built = few_shot.build_append(path, text, instruction, refused[-1:])
+            say(built.prefill)
+            completion = self._complete_prompt(built.text, model, token, on_text, answer_tokens, built.stop,
+                                               temperature, seed=attempt_no)
+            cut = completion.usage.completion_tokens >= answer_tokens
+            return completion, few_shot.append_answer(path, text, built.prefill + completion.text), cut
+        if not (raw and built.prefill and formats.canonical(fmt) == "search_replace" and max_edits == 1):
+            say(built.prefill)
+            completion = self._complete_prompt(built.text, model, token, on_text, answer_tokens, built.stop,
+                                               temperature, seed=attempt_no)
+            cut = completion.usage.completion_tokens >= answer_tokens
+            return completion, few_shot.answer_of(built, completion.text), cut
+        say(built.prefill)
+        first = self._complete_prompt(built.text, model, token, on_text, max(32, answer_tokens // 2),
+                                      few_shot.SEARCH_STOPS, temperature, seed=attempt_no)
+        search = first.text if first.text.endswith("\n") or not first.text else first.text + "\n"
+        say(("" if search == first.text else "\n") + few_shot.DIVIDER)
+        second = self._complete_prompt(built.text + search + few_shot.DIVIDER, model, token, on_text,
+                                       answer_tokens, few_shot.REPLACE_STOPS, temperature, seed=attempt_no)
+        replace = second.text if second.text.endswith("\n") or not second.text else second.text + "\n"
+        say(("" if replace == second.text else "\n") + few_shot.TAIL)
+        answer = built.prefill + search + few_shot.DIVIDER + replace + few_shot.TAIL
+        if first.usage.completion_tokens >= max(32, answer_tokens // 2) or \
+                second.usage.completion_tokens >= answer_tokens:
+            answer = answer[:-len(few_shot.TAIL)]  # cut by the limit: leave the block open, so it is refused
+        usage = Usage(prompt_tokens=first.usage.prompt_tokens + second.usage.prompt_tokens,
+                      completion_tokens=first.usage.completion_tokens + second.usage.completion_tokens,
+                      cached_tokens=first.usage.cached_tokens + second.usage.cached_tokens,
+                      latency_s=first.usage.latency_s + second.usage.latency_s)
+        # A step cut by its limit left the block open, which the parser reports as cut off.
+        return Completion(first.text + second.text, usage, second.provider, second.model, []), answer, False
 
     def _raw_prompts(self, model: str | None) -> bool:
         """Whether a raw (template-free) prompt can reach the model: the local provider's
@@ -315,8 +385,10 @@ class ComposerService:
         provider = ai.provider(name)
         model_name = ai._model_for(provider, wanted)
         ai.gate(provider, request, "composer", model_name)
+        # Greedy (the provider's raw path has no temperature): a retry differs by its prompt (the note
+        # with the reason of the refusal).
         result = provider.complete_prompt(text, model_name, max_tokens=max_tokens, stop=stop, token=token,
-                                          on_text=on_text, temperature=temperature)
+                                          on_text=on_text, skip_if_busy=False)
         try:
             ai.usage.record("composer", name, result.model, result.usage, ttft_s=getattr(result, "ttft_s", None))
         except Exception:

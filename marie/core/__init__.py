@@ -1,1 +1,1 @@
-"""Core services without Qt: settings, paths, tasks, events, dispatch, atomic writes."""
+"""Core services without Qt: settings, paths, tasks, typed events (``event_types``), dispatch, atomic writes."""

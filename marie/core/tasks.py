@@ -178,9 +178,9 @@ class TaskRunner:
             # Timers and watchers may still fire while the app shuts down; their work is moot, so
             # it is refused quietly as a cancelled task instead of raising in a Qt callback.
             token.cancel()
-            future: Future = Future()
-            future.cancel()
-            return Task(0, name or getattr(fn, "__name__", "task"), token, future, state="cancelled")
+            refused: Future = Future()
+            refused.cancel()
+            return Task(0, name or getattr(fn, "__name__", "task"), token, refused, state="cancelled")
         executor = self.worker(worker) if worker else self._pool
         holder: dict[str, Task] = {}
 

@@ -34,7 +34,6 @@ class BranchOps(RepoHandle):
             out.append(BranchInfo(name, True, False, str(branch.target)[:7]))
         return out
 
-
     def create_branch(self, name: str, start: str = "HEAD", switch: bool = False) -> BranchInfo:
         repo = self.repo
         if name in repo.branches.local:
@@ -47,7 +46,6 @@ class BranchOps(RepoHandle):
         if switch:
             self.switch(name)
         return next(b for b in self.branches() if b.name == name and not b.remote)
-
 
     def switch(self, name: str, stash: bool = False) -> str:
         """Check out a local branch (or a remote one, creating its local tracking branch). Refuses
@@ -74,7 +72,6 @@ class BranchOps(RepoHandle):
         self._status = None
         return branch.shorthand
 
-
     def checkout_detached(self, rev: str) -> str:
         repo = self._worktree()
         self._refuse_during_rebase(f"checking out {rev}")
@@ -85,7 +82,6 @@ class BranchOps(RepoHandle):
         repo.set_head(commit.id)
         return str(commit.id)[:7]
 
-
     def rename_branch(self, old: str, new: str) -> str:
         branch = self.repo.branches.local.get(old)
         if branch is None:
@@ -94,7 +90,6 @@ class BranchOps(RepoHandle):
             raise GitError(f"a branch named {new!r} already exists")
         branch.rename(new)
         return new
-
 
     def delete_branch(self, name: str, force: bool = False) -> None:
         """Delete a local branch; refuses the current one and, without ``force``, one not merged

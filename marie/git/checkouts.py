@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Protocol, TypeVar
 
+import pygit2
+
 from marie.git.handle import RepoHandle
 from marie.git.model import FileStatus, GitError
 from marie.workspace.writes import WriteResult
@@ -48,7 +50,7 @@ def changed_paths(repo: RepoHandle, tree_before: Any | None, files_before: dict[
     changed: set[str] = set()
     if tree_before is not None or tree_after is not None:
         raw = repo.repo
-        empty = raw[raw.TreeBuilder().write()]
+        empty = raw[raw.TreeBuilder().write()].peel(pygit2.Tree)
         diff = (tree_before or empty).diff_to_tree(tree_after or empty)
         for delta in diff.deltas:
             changed.add(delta.old_file.path)

@@ -18,7 +18,6 @@ class CommitOps(RepoHandle):
         hooks_path = config["core.hooksPath"] if "core.hooksPath" in config else None
         return hooklib.hooks_dir(Path(self.repo.path), self.workdir, hooks_path)
 
-
     def commit(self, message: str, *, amend: bool = False, sign_off: bool = False,
                allow_empty: bool = False, run_hooks: bool = True) -> CommitResult:
         """Commit the index. Runs pre-commit, the pre-commit scanners, commit-msg, then post-commit."""
@@ -98,7 +97,6 @@ class CommitOps(RepoHandle):
             if run is not None:
                 outputs.append(run.output)
         return CommitResult(str(oid)[:7], message.splitlines()[0], "".join(outputs))
-
 
     def _hook_timeout(self) -> float:
         value = self._setting("git.hook_timeout")

@@ -24,7 +24,6 @@ class DiffOps(RepoHandle):
             new = self._read_worktree(path)
         return self._patch(old, new, path)
 
-
     def buffer_diff(self, path: str, content: bytes) -> tuple[FileDiff, bytes | None]:
         """An editor buffer (maybe unsaved) against the staged version: for gutter markers.
         Returns the diff and the staged bytes (None when the file is not tracked)."""
@@ -34,7 +33,6 @@ class DiffOps(RepoHandle):
         if old is None:
             return FileDiff(path, None, "untracked", False), None
         return self._patch(old, content, path), old
-
 
     def diff(self, staged: bool = False, paths: Iterable[str] = ()) -> list[FileDiff]:
         """Whole-tree diff (``git diff`` / ``git diff --cached``), optionally limited to some paths."""
@@ -50,7 +48,6 @@ class DiffOps(RepoHandle):
             diff = repo.diff(context_lines=self._context())
         return [patch_to_file(p) for p in diff if p is not None]
 
-
     def commit_diff(self, rev: str) -> tuple[CommitInfo, list[FileDiff]]:
         """A commit's details and its diff against its first parent."""
         commit = self._lookup_commit(rev)
@@ -59,7 +56,6 @@ class DiffOps(RepoHandle):
         else:
             diff = commit.tree.diff_to_tree(swap=True, context_lines=self._context())
         return commit_info(commit), [patch_to_file(p) for p in diff if p is not None]
-
 
     def staged_patch(self) -> str:
         return "".join(d.patch for d in self.diff(staged=True))

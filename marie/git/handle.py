@@ -79,7 +79,7 @@ def _submodule_paths(gitmodules: Path) -> tuple[str, ...]:
         return ()
     try:
         config = pygit2.Config(str(gitmodules))
-        return tuple(sorted(entry.value for entry in config
+        return tuple(sorted(str(entry.value) for entry in config
                             if entry.name.startswith("submodule.") and entry.name.endswith(".path")))
     except pygit2.GitError:
         return ()
@@ -133,13 +133,11 @@ class RepoHandle:
         self._status: StatusSnapshot | None = None
         self.pre_commit_scanners: list[Callable[[str], list[str]]] = []
 
-
     @property
     def repo(self) -> pygit2.Repository:
         if self._repo is None:
             raise NotARepository(self.info.message)
         return self._repo
-
 
     def _worktree(self) -> pygit2.Repository:
         repo = self.repo
@@ -147,12 +145,10 @@ class RepoHandle:
             raise GitError(self.info.message)
         return repo
 
-
     @property
     def workdir(self) -> Path:
         self._worktree()
         return Path(self.info.workdir or "")
-
 
     def repo_path(self, path: Path | str) -> str:
         """Repository-relative POSIX path for an absolute path or a project-relative one."""
@@ -163,7 +159,6 @@ class RepoHandle:
         if rel.startswith(".."):
             raise GitError(f"{path} is outside the repository at {self.workdir}")
         return Path(rel).as_posix()
-
 
     def _read_worktree(self, path: str) -> bytes | None:
         full = self.workdir / path
@@ -176,13 +171,11 @@ class RepoHandle:
         except IsADirectoryError:
             raise GitError(f"{path} is a folder; choose a file") from None
 
-
     def _head_commit(self) -> Any | None:
         repo = self.repo
         if repo.head_is_unborn:
             return None
         return repo.head.peel(pygit2.Commit)
-
 
     def _head_blob(self, path: str) -> tuple[bytes | None, int | None]:
         commit = self._head_commit()
@@ -192,8 +185,7 @@ class RepoHandle:
             entry = commit.tree[path]
         except KeyError:
             return None, None
-        return self.repo[entry.id].data, entry.filemode
-
+        return self.repo[entry.id].peel(pygit2.Blob).data, entry.filemode
 
     def _fresh_index(self) -> Any:
         """The index, re-read if another program (the git command line, a hook) changed it."""
@@ -201,15 +193,13 @@ class RepoHandle:
         index.read(False)  # only reads when the file's stamp changed
         return index
 
-
     def _index_blob(self, path: str) -> tuple[bytes | None, int | None]:
         index = self._fresh_index()
         try:
             entry = index[path]
         except KeyError:
             return None, None
-        return self.repo[entry.id].data, entry.mode
-
+        return self.repo[entry.id].peel(pygit2.Blob).data, entry.mode
 
     def _worktree_mode(self, path: str) -> int:
         full = self.workdir / path
@@ -217,7 +207,6 @@ class RepoHandle:
         if stat.S_ISLNK(st.st_mode):
             return FileMode.LINK
         return FileMode.BLOB_EXECUTABLE if st.st_mode & stat.S_IXUSR else FileMode.BLOB
-
 
     def _signature(self) -> pygit2.Signature:
         # git's order: the environment, then the repository/global/system config.
@@ -234,18 +223,15 @@ class RepoHandle:
                            "(`git config user.name \"Your Name\"` and `git config user.email you@example.com`)")
         return pygit2.Signature(name, email)
 
-
     def _lookup_commit(self, rev: str) -> Any:
         try:
             return self.repo.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError):
             raise GitError(f"no commit named {rev!r}") from None
 
-
     def _context(self) -> int:
         value = self._setting("git.context_lines")
         return 3 if value is None else int(value)
-
 
     def _patch(self, old: bytes | None, new: bytes | None, path: str) -> FileDiff:
         patch = pygit2.Patch.create_from(old, new, old_as_path=path, new_as_path=path,
@@ -253,7 +239,6 @@ class RepoHandle:
         diff = patch_to_file(patch)
         status = "added" if old is None else "deleted" if new is None else "modified"
         return FileDiff(path, None, status, diff.binary, diff.hunks, diff.patch)
-
 
     def _head_state(self) -> StatusSnapshot:
         repo = self.repo
@@ -281,16 +266,13 @@ class RepoHandle:
             ahead, behind = repo.ahead_behind(head.target, up.target)
         return StatusSnapshot(branch, short, upstream=upstream, ahead=ahead, behind=behind, state=state)
 
-
     def _refuse_during_rebase(self, what: str) -> None:
         # Moving HEAD under a stopped rebase would make "continue" build on the wrong commit.
         if self._rebase_in_progress():
             raise GitError(f"a rebase is stopped: continue or abort it before {what}")
 
-
     def _rebase_in_progress(self) -> bool:
         return (Path(self.repo.path) / "marie-rebase.json").is_file()
-
 
     def status(self) -> StatusSnapshot:
         """Full status of the working tree and index (``git status``)."""
@@ -316,12 +298,10 @@ class RepoHandle:
         self._status = self._head_state().with_files(files)
         return self._status
 
-
     def _status_threads(self) -> int:
         # git.status_threads: 0 = one per core (at most 4; more adds little but index loads), 1 = no split
         wanted = int(self._setting("git.status_threads") or 0)
         return wanted if wanted > 0 else max(1, min(os.cpu_count() or 1, 4))
-
 
     def _index_entries_estimate(self) -> int:
         # From the index file's size (~100 bytes an entry), so that deciding does not load the
@@ -330,7 +310,6 @@ class RepoHandle:
             return (Path(self.repo.path) / "index").stat().st_size // 100
         except OSError:
             return 0
-
 
     def refresh(self, paths: Iterable[Path | str]) -> StatusSnapshot:
         """Update the last status for these paths only (``status_file`` per path); a full status when

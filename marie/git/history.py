@@ -40,13 +40,13 @@ class HistoryOps(RepoHandle):
             if len(picked) >= limit:
                 break
         infos = [commit_info(c) for c in picked]
+        lanes: list[tuple[int, int, tuple[int, ...]]]
         if path:
             lanes = [(0, 1, (0,) if c.parents else ()) for c in infos]
         else:
             lanes = assign_lanes((c.id, c.parents) for c in infos)
         return [LogEntry(c, col, width, parents, tuple(refs.get(c.id, ())))
                 for c, (col, width, parents) in zip(infos, lanes)]
-
 
     @staticmethod
     def _entry_id(tree: Any, path: str) -> Any:
@@ -55,13 +55,11 @@ class HistoryOps(RepoHandle):
         except KeyError:
             return None
 
-
     def _touches(self, commit: Any, path: str) -> bool:
         mine = self._entry_id(commit.tree, path)
         if not commit.parents:
             return mine is not None
         return mine != self._entry_id(commit.parents[0].tree, path)
-
 
     def blame(self, path: str) -> list[BlameLine]:
         """Who last changed each line of the committed version of ``path``."""
@@ -78,14 +76,13 @@ class HistoryOps(RepoHandle):
         for hunk in blame:
             oid = str(hunk.final_commit_id)
             if oid not in summaries:
-                summaries[oid] = repo[hunk.final_commit_id].message.split("\n", 1)[0]
+                summaries[oid] = repo[hunk.final_commit_id].peel(pygit2.Commit).message.split("\n", 1)[0]
             sig = hunk.final_committer
             author = repo[hunk.final_commit_id].author
             for i in range(hunk.lines_in_hunk):
                 out.append(BlameLine(hunk.final_start_line_number + i, oid[:7], author.name,
                                      author.time if author else (sig.time if sig else 0), summaries[oid]))
         return out
-
 
     def blame_buffer(self, path: str, content: bytes) -> list[BlameLine]:
         """Blame for an editor buffer (saved or not): lines that differ from HEAD's version are

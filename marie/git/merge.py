@@ -25,7 +25,6 @@ class MergeOps(RepoHandle):
         commit = self._lookup_commit(name)
         return self._merge_commit(commit, f"Merge branch '{name}'")
 
-
     def _merge_commit(self, commit: Any, message: str) -> MergeResult:
         repo = self.repo
         analysis, _pref = repo.merge_analysis(commit.id)
@@ -33,7 +32,7 @@ class MergeOps(RepoHandle):
             return MergeResult("up-to-date")
         if analysis & MergeAnalysis.UNBORN:
             repo.checkout_tree(commit, strategy=CheckoutStrategy.SAFE)
-            repo.create_reference(repo.lookup_reference("HEAD").target, commit.id, force=True)
+            repo.create_reference(str(repo.lookup_reference("HEAD").target), commit.id, force=True)
             return MergeResult("fast-forward", str(commit.id)[:7])
         if analysis & MergeAnalysis.FASTFORWARD:
             repo.checkout_tree(commit, strategy=CheckoutStrategy.SAFE)
@@ -59,13 +58,11 @@ class MergeOps(RepoHandle):
         self._status = None
         return MergeResult("merged", str(oid)[:7])
 
-
     def conflicts(self) -> list[str]:
         index = self._fresh_index()
         if index.conflicts is None:
             return []
         return sorted({(e[1] or e[2] or e[0]).path for e in index.conflicts})
-
 
     def conflict_line(self, path: str) -> int | None:
         """1-based line of the first ``<<<<<<<`` marker in the working file, or None."""
@@ -75,12 +72,10 @@ class MergeOps(RepoHandle):
                 return number
         return None
 
-
     def merge_message(self) -> str:
         """The prepared message of a merge in progress (MERGE_MSG), or ""."""
         path = Path(self.repo.path) / "MERGE_MSG"
         return path.read_text(encoding="utf-8") if path.is_file() else ""
-
 
     def finish_merge(self, message: str | None = None) -> CommitResult:
         """Commit a merge whose conflicts were resolved and staged (two parents)."""

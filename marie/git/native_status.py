@@ -214,19 +214,19 @@ class SplitStatus:
         over ``parts`` threads (at most the handles opened; default all of them)."""
         flags = _UNTRACKED_FLAGS.get(untracked, _UNTRACKED_FLAGS["all"])
         count = min(parts or self.parts, self.parts)
-        parts = self.plan(head_names, count) if count > 1 else [None]
-        if sum(len(p) for p in parts if p) > MAX_SPLIT_NAMES:
-            parts = [None]  # thousands of top-level entries: building the pathspecs costs more than it saves
-        results: list[dict[str, int]] = [{} for _ in parts]
+        plan: list = self.plan(head_names, count) if count > 1 else [None]
+        if sum(len(p) for p in plan if p) > MAX_SPLIT_NAMES:
+            plan = [None]  # thousands of top-level entries: building the pathspecs costs more than it saves
+        results: list[dict[str, int]] = [{} for _ in plan]
         errors: list[BaseException] = []
 
         def work(i: int) -> None:
             try:
-                self._one(self._handles[i], parts[i], flags, results[i])
+                self._one(self._handles[i], plan[i], flags, results[i])
             except BaseException as exc:  # reported below, on the caller's thread
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(parts))]
+        threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(1, len(plan))]
         for thread in threads:
             thread.start()
         work(0)

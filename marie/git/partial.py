@@ -44,8 +44,8 @@ def apply_selected(old: bytes, hunks: Iterable[Hunk], selected: set[tuple[str, i
         start = hunk.old_start - 1 if hunk.old_lines else hunk.old_start
         if start < pos or start > len(old_lines):
             raise GitError("the diff no longer matches the file; refresh and try again")
-        for line in old_lines[pos:start]:
-            _append(out, line)
+        for kept in old_lines[pos:start]:
+            _append(out, kept)
         cursor = start
         for line in hunk.lines:
             if line.kind == " ":
@@ -60,8 +60,8 @@ def apply_selected(old: bytes, hunks: Iterable[Hunk], selected: set[tuple[str, i
             elif line.kind == "+" and line.key in selected:
                 _append(out, line.raw)
         pos = cursor
-    for line in old_lines[pos:]:
-        _append(out, line)
+    for rest in old_lines[pos:]:
+        _append(out, rest)
     return b"".join(out)
 
 

@@ -16,12 +16,10 @@ class RemoteOps(RepoHandle):
     """Remote operations (git worker only)."""
 
     def remotes(self) -> list[tuple[str, str]]:
-        return [(r.name, r.url) for r in self.repo.remotes]
-
+        return [(str(r.name), str(r.url or "")) for r in self.repo.remotes]
 
     def add_remote(self, name: str, url: str) -> None:
         self.repo.remotes.create(name, url)
-
 
     def _remote(self, name: str | None) -> Any:
         repo = self.repo
@@ -33,7 +31,6 @@ class RemoteOps(RepoHandle):
         except KeyError:
             raise GitError(f"there is no remote named {name!r}; add one first") from None
 
-
     def fetch(self, remote: str | None = None, ctx: Any = None) -> str:
         rem = self._remote(remote)
         callbacks = _Callbacks(ctx)
@@ -43,7 +40,6 @@ class RemoteOps(RepoHandle):
             raise GitError(f"fetch from {rem.name} failed: {exc}") from None
         return f"fetched {stats.received_objects} objects from {rem.name}"
 
-
     def pull(self, remote: str | None = None, ctx: Any = None, rebase: bool | None = None) -> MergeResult:
         """Fetch, then fast-forward; otherwise merge or rebase as ``pull.rebase`` (or the setting) says."""
         repo = self._worktree()
@@ -51,7 +47,7 @@ class RemoteOps(RepoHandle):
         if state.state == "rebase":
             raise GitError("a rebase is in progress: resolve the conflicts, stage them, then continue "
                            "the rebase (or abort it)")
-        if state.detached or state.unborn:
+        if state.detached or state.unborn or not state.branch:
             raise GitError("pull needs a current branch with commits")
         if not state.upstream:
             raise GitError(f"branch {state.branch!r} has no upstream; push it first (that sets one)")
@@ -75,13 +71,11 @@ class RemoteOps(RepoHandle):
             return self._rebase_onto(target, upstream.shorthand)
         return self._merge_commit(target, f"Merge branch '{upstream.shorthand}' into {state.branch}")
 
-
     def _rebase_onto(self, upstream: Any, label: str = "upstream") -> MergeResult:
         """Replay the local commits on top of ``upstream``; stops on a conflict (see marie.git.rebase)."""
         from marie.git import rebase
 
         return rebase.start(self, upstream, label)
-
 
     def rebase_continue(self) -> MergeResult:
         """Go on with a rebase stopped on a conflict, once the resolution is staged."""
@@ -89,13 +83,11 @@ class RemoteOps(RepoHandle):
 
         return rebase.continue_rebase(self)
 
-
     def rebase_abort(self) -> MergeResult:
         """Give up a stopped rebase: the branch, index and working tree go back to where they were."""
         from marie.git import rebase
 
         return rebase.abort_rebase(self)
-
 
     def push(self, remote: str | None = None, branch: str | None = None, ctx: Any = None,
              set_upstream: bool = True, force: bool = False) -> MergeResult:

@@ -33,6 +33,7 @@ from marie.git.model import (BlameLine, BranchInfo, CommitInfo, CommitResult, Fi
 
 if TYPE_CHECKING:
     from marie.git.repository import GitRepo
+    from marie.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ Refresh = Union[Literal["none", "emit", "full"], list]
 
 
 class GitService:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Services) -> None:
         self.app = app
         self._repo: GitRepo | None = None  # created and used on the git worker only
         self.pre_commit_scanners: list[Callable[[str], list[str]]] = []
@@ -621,11 +622,11 @@ class GitService:
         self._unsubscribe = []
         if "marie.git.status_process" in sys.modules:
             sys.modules["marie.git.status_process"].shutdown()
-        repo = self._repo
-        if repo is not None and getattr(repo, "_repo", None) is not None:
+        raw = self._repo._repo if self._repo is not None else None
+        if raw is not None:
             # free libgit2's handles on the thread that owns them, without waiting on a shut-down pool
             try:
-                self.app.tasks.submit(lambda ctx: repo._repo.free(), worker=WORKER)
+                self.app.tasks.submit(lambda ctx: raw.free(), worker=WORKER)
             except RuntimeError:
                 pass
 

@@ -35,12 +35,10 @@ class StagingOps(RepoHandle):
         index.write()
         return done
 
-
     def stage_all(self) -> list[str]:
         snapshot = self.status()
         paths = [f.path for f in snapshot.files.values() if f.unstaged or f.untracked or f.conflicted]
         return self.stage(paths) if paths else []
-
 
     def unstage(self, paths: Iterable[str]) -> list[str]:
         """``git restore --staged``: put the HEAD version back in the index."""
@@ -56,11 +54,10 @@ class StagingOps(RepoHandle):
                 except (OSError, pygit2.GitError, KeyError):
                     pass
             else:
-                index.add(pygit2.IndexEntry(path, commit.tree[path].id, mode))
+                index.add(pygit2.IndexEntry(path, commit.tree[path].id, FileMode(mode or FileMode.BLOB)))
             done.append(path)
         index.write()
         return done
-
 
     def _write_index_content(self, path: str, data: bytes | None, mode: int | None) -> None:
         index = self._fresh_index()
@@ -68,9 +65,8 @@ class StagingOps(RepoHandle):
             index.remove(path)
         else:
             oid = self.repo.create_blob(data)
-            index.add(pygit2.IndexEntry(path, oid, mode or FileMode.BLOB))
+            index.add(pygit2.IndexEntry(path, oid, FileMode(mode or FileMode.BLOB)))
         index.write()
-
 
     def _check_keys(self, diff: FileDiff, selected: set[tuple[str, int]]) -> None:
         known = {k for h in diff.hunks for k in h.keys()}
@@ -78,11 +74,10 @@ class StagingOps(RepoHandle):
         if missing:
             raise GitError(f"{diff.path} changed since its diff was shown; refresh and select the lines again")
 
-
     def stage_lines(self, path: str, selected: Iterable[tuple[str, int]]) -> bytes:
         """Stage only the selected changed lines (keys from DiffLine.key); returns the new index content."""
         self._worktree()
-        selected = set(map(tuple, selected))
+        selected = {(kind, number) for kind, number in selected}
         old, mode = self._index_blob(path)
         new = self._read_worktree(path)
         diff = self._patch(old, new, path)
@@ -99,11 +94,10 @@ class StagingOps(RepoHandle):
         self._write_index_content(path, content, mode or self._worktree_mode(path))
         return content
 
-
     def unstage_lines(self, path: str, selected: Iterable[tuple[str, int]]) -> bytes:
         """Unstage only the selected lines of the staged diff (keys from the index-vs-HEAD diff)."""
         self._worktree()
-        selected = set(map(tuple, selected))
+        selected = {(kind, number) for kind, number in selected}
         head, head_mode = self._head_blob(path)
         staged, mode = self._index_blob(path)
         diff = self._patch(head, staged, path)
@@ -118,12 +112,11 @@ class StagingOps(RepoHandle):
             self._write_index_content(path, content, mode or head_mode)
         return content
 
-
     def discard_plan(self, paths: Iterable[str]) -> list[tuple[str, bytes | None, int | None]]:
         """What discarding the working-tree changes of these files means: (path, content or None to
         delete, file mode). Untracked files are deleted; others go back to their staged content."""
         self._worktree()
-        plan = []
+        plan: list[tuple[str, bytes | None, int | None]] = []
         for path in paths:
             data, mode = self._index_blob(path)
             if data is None:
@@ -132,11 +125,10 @@ class StagingOps(RepoHandle):
                 plan.append((path, data, 0o755 if mode == FileMode.BLOB_EXECUTABLE else None))
         return plan
 
-
     def discard_lines_plan(self, path: str, selected: Iterable[tuple[str, int]]) -> tuple[str, bytes, int | None]:
         """Working-tree content with the selected changed lines reverted to the index version."""
         self._worktree()
-        selected = set(map(tuple, selected))
+        selected = {(kind, number) for kind, number in selected}
         old, _mode = self._index_blob(path)
         new = self._read_worktree(path)
         diff = self._patch(old, new, path)

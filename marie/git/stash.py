@@ -19,15 +19,12 @@ class StashOps(RepoHandle):
         self._status = None
         return self.stashes()[0]
 
-
     def stashes(self) -> list[StashInfo]:
         return [StashInfo(i, s.message, str(s.commit_id)[:7]) for i, s in enumerate(self.repo.listall_stashes())]
-
 
     def _stash_index(self, index: int) -> None:
         if not 0 <= index < len(self.repo.listall_stashes()):
             raise GitError(f"there is no stash {index}")
-
 
     def stash_apply(self, index: int = 0) -> None:
         self._worktree()
@@ -38,7 +35,6 @@ class StashOps(RepoHandle):
             raise GitError(f"cannot apply stash {index}: {exc}") from None
         self._status = None
 
-
     def stash_pop(self, index: int = 0) -> None:
         self._worktree()
         self._stash_index(index)
@@ -47,7 +43,6 @@ class StashOps(RepoHandle):
         except pygit2.GitError as exc:
             raise GitError(f"cannot pop stash {index}: {exc}") from None
         self._status = None
-
 
     def stash_drop(self, index: int = 0) -> None:
         self._stash_index(index)

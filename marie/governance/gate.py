@@ -42,7 +42,7 @@ class GateOutcome:
 
 def files_in(text: str) -> list[dict]:
     """The files a prompt carries (the composer's ``path`` + fence blocks) with the bytes sent of each."""
-    out = []
+    out: list[dict] = []
     pos = 0
     while True:
         match = _FILE_BLOCK.search(text, pos)
@@ -100,6 +100,11 @@ class EgressGate:
             if decision is not None and not decision.allowed:
                 raise self._refuse(f"{decision.reason}; the prompt was not sent", name, task, decision.reason,
                                    model=model, endpoint=endpoint)
+        try:   # the usage row and audit record will be sealed: no key, no request (nothing half-recorded)
+            self.gov.cipher()
+        except Exception as exc:
+            raise self._refuse(f"encryption at rest is on but has no key ({exc}); the prompt was not sent",
+                               name, task, "no encryption key") from None
         budget = "" if local else self.gov.budget_block()   # local requests cost nothing
         if budget:
             raise self._refuse(budget, name, task, budget, model=model)

@@ -50,7 +50,7 @@ STRICT: dict[str, Any] = {
     "governance.scan_local": True,
     "governance.providers.allow": ["local"],
     "governance.endpoints.allow": [],
-    "governance.agent.modes": ["ask"],
+    "governance.agent.modes": ["ask", "plan"],
     "governance.agent.command_allow": [],
     "governance.agent.command_deny": ["*"],
     "governance.plugins.allow": [],
@@ -136,7 +136,7 @@ class Policy:
         for pattern in deny:
             if fnmatch.fnmatchcase(value, pattern):
                 return Decision(False, f"{what} {value!r} is denied by {deny_key} ({pattern!r}, from "
-                                       f"{self.where(deny_key)})")
+                                       f"{self.where(str(deny_key))})")
         allow = self.values.get(allow_key, [])
         if any(fnmatch.fnmatchcase(value, pattern) for pattern in allow):
             return Decision(True)
@@ -175,7 +175,7 @@ class Policy:
 
     def path_protected(self, rel: str) -> bool:
         """True when a workspace path is protected: AI edits may not change it, its text is not sent."""
-        rel = rel.replace(os.sep, "/").lstrip("./") if rel.startswith("./") else rel.replace(os.sep, "/")
+        rel = rel.replace(os.sep, "/").removeprefix("./")
         return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], p)
                    for p in self.values["governance.paths.protected"])
 
@@ -191,6 +191,12 @@ class Policy:
 # -- building the effective policy ---------------------------------------------------------------
 def _stricter(a: str, b: str) -> str:
     return a if SECRET_MODES.index(a) >= SECRET_MODES.index(b) else b
+
+
+def agent_auto_allowed(settings: Any) -> bool:
+    """May the agent run in "auto" mode? (marie/agent asks this.) The governance modes list must
+    allow it and ``agent.allow_auto`` must not be off. Any thread."""
+    return load(settings).agent_mode_allowed("auto").allowed and bool(settings.get("agent.allow_auto", True))
 
 
 def read_policy_file(path: Path | None, defaults: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -229,7 +235,8 @@ def effective(defaults: dict[str, Any], user: dict[str, Any], project: dict[str,
     sources: dict[str, Source] = {}
     files = {"user": str(user_file or ""), "project": str(project_file or ""), "policy": str(policy_file or "")}
     for key in keys:
-        value, layer = defaults.get(key), "default"
+        value: Any = defaults.get(key)
+        layer = "default"
         if key in user:
             value, layer = user[key], "user"
         if key in project:

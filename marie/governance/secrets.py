@@ -34,7 +34,7 @@ import secrets as _random
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 PLACEHOLDER = re.compile(r"\[REDACTED:([a-z0-9_]+):([0-9a-f]{8})\]")
 ALLOW = "pragma: allowlist secret"
@@ -96,6 +96,7 @@ _NOT_SECRET_VALUES = {"none", "null", "true", "false", "nil", "undefined", "pass
                       "default", "empty", "unset", "bearer", "basic", "value", "key"}
 # Identifiers, dotted names and constants (words without digits glued on): "prompt_tokens",
 # "access_token", "AUTH_HEADER", "passwordHash". A value with digits inside a word is not one.
+_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _IDENT = re.compile(r"^(?:[a-z]+(?:[_\-.][a-z0-9]+)*|[A-Z]+(?:[_\-.][A-Z0-9]+)*|"
                     r"[a-z]+(?:[A-Z][a-z]+)+|[A-Z][a-z]+(?:[A-Z][a-z]+)*)$")
 _NAME_NOT_SECRET = re.compile(r"(?i)(?:_?(?:url|uri|path|file|name|type|field|id|env|len|length|count|header|"
@@ -112,6 +113,8 @@ def _plausible_value(value: str) -> bool:
     if any(w in low for w in _PLACEHOLDER_WORDS):
         return False
     if value.startswith(("$", "/", "./", "http://", "https://", "os.", "env.", "process.", "self.", "#")):
+        return False
+    if _NUMBER.match(value):   # constants and ports (UNAUTHORIZED=-32001), not credentials
         return False
     if _IDENT.match(value):
         return False
@@ -232,7 +235,7 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _DOTENV = Detector(
     "dotenv",
     _c(r"(?m)^[ \t]*(?:export[ \t]+)?([A-Z][A-Z0-9_]*(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|AUTH|"
-       r"DSN|PRIVATE)[A-Z0-9_]*)[ \t]*=[ \t]*([\"']?)([^\s\"'#]{6,})\2[ \t]*$"),
+       r"DSN|PRIVATE)[A-Z0-9_]*)=([\"']?)([^\s\"'#]{6,})\2[ \t]*$"),
     3, ("KEY", "SECRET", "TOKEN", "PASS", "PWD", "CREDENTIAL", "AUTH", "DSN", "PRIVATE"), _env_check, priority=3)
 
 _ENTROPY = Detector("high_entropy_string", _c(r"[\"'`]([A-Za-z0-9+/_\-]{24,256}={0,2})[\"'`]"), 1, (),
@@ -240,6 +243,7 @@ _ENTROPY = Detector("high_entropy_string", _c(r"[\"'`]([A-Za-z0-9+/_\-]{24,256}=
 
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |SSH2 ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----")
 _PEM_BODY_LINE = re.compile(r"^[\s\"',:]*(?:[A-Za-z0-9+/=]{16,}|Proc-Type:.*|DEK-Info:.*|Comment:.*|Version:.*|)[\s\"',\\n]*$")
+_PEM_BODY_CHARS = re.compile(r"[A-Za-z0-9+/=]{16,}")
 _PUTTY = re.compile(r"PuTTY-User-Key-File-[23]:[^\n]*\n(?:[^\n]*\n){0,60}?Private-MAC: [0-9a-f]+")
 
 # detect-secrets plugins whose denylist we run (class name -> lowercase hints); the others are
@@ -265,6 +269,7 @@ def detect_secrets_detectors() -> list[Detector]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     out: list[Detector] = []
+    cls: Any
     for secret_type, cls in get_mapping_from_secret_type_to_class().items():
         hints = _DS_PLUGINS.get(cls.__name__)
         if hints is None:
@@ -339,8 +344,18 @@ class Scanner:
         return out
 
     def _run(self, text: str, low: str, offset: int, raw: list) -> None:
+        # Each distinct hint is looked for once: an absent one costs a pass over the whole text,
+        # and with ~50 detectors the repeated searches were most of a 32 KB scan.
+        present: dict[str, bool] = {}
+
+        def has(hint: str) -> bool:
+            found = present.get(hint)
+            if found is None:
+                found = present[hint] = hint in (text if hint.isupper() else low)
+            return found
+
         for det in self.detectors:
-            if det.hints and not any(h in (text if h.isupper() else low) for h in det.hints):
+            if det.hints and not any(has(h) for h in det.hints):
                 continue
             for match in det.regex.finditer(text):
                 start, end = match.span(det.group)
@@ -368,7 +383,8 @@ class Scanner:
                     name = text[begin:match.start(2)].rstrip("\"'] \t")
                     value = match.group(4)
                     start = match.start(4)
-                    # ("password", "hunter2") pairs: only a whole quoted key, never a word inside a
+                    # ("password", "hunter2") pairs: only a whole quoted key, never a word  # pragma: allowlist secret
+                    # inside a
                     # quoted path or pattern ("/etc/passwd", "*_API_KEY") followed by the next list item.
                     pair_ok = (match.group(2) != "," or (bool(match.group(1)) and begin > 0 and text[begin - 1] in "\"'"
                                                          and not any(c in value for c in "*/")))
@@ -395,6 +411,9 @@ class Scanner:
                         break
                     end = line_end
                     pos = line_end + 1
+            body = text[match.end():end]
+            if len(_PEM_BODY_CHARS.findall(body)) < 2:
+                continue   # a bare header ("-----BEGIN PRIVATE KEY-----" in a test or a docstring): no key
             raw.append((match.start(), -end, 0, "private_key", text[match.start():end]))
         for match in _PUTTY.finditer(text):
             raw.append((match.start(), -match.end(), 0, "private_key", match.group(0)))

@@ -38,8 +38,8 @@ class Rules:
 
     def __init__(self, lines: list[str]) -> None:
         self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
-        probes = [p.regex.search for p in self.spec.patterns
-                  if p.include is not None and getattr(p, "regex", None) is not None]
+        probes = [regex.search for p in self.spec.patterns
+                  if p.include is not None and (regex := getattr(p, "regex", None)) is not None]
         self._probes = tuple(probes) if len(probes) <= self.PRE_CHECK_MAX else None
 
     def decide(self, sub: str) -> bool | None:

@@ -18,6 +18,7 @@ from marie.index.trigram_query import required_trigrams
 # Path text per rg command line: Linux allows 2 MiB of arguments in all (ARG_MAX with the default
 # 8 MiB stack), Windows 32K characters for the whole command line.
 CHUNK_BYTES = 24 * 1024 if os.name == "nt" else 512 * 1024
+FIRST_CHUNK = 32
 WALK_ABOVE = 0.6             # candidates above this share of all files: a plain walk is cheaper
 WALK_MIN_FILES = 5000        # (only in trees this big: in a small one either way is instant)
 
@@ -41,15 +42,19 @@ def candidate_files(service: Any, pattern: str, options: Any) -> list[str] | Non
 
 def path_chunks(paths: list[str]) -> Iterator[list[str]]:
     """``./path`` arguments (so rg prints paths as in a walk, and none reads as an option), a
-    command line's worth at a time."""
+    command line's worth at a time. The first chunks are small and grow fourfold: rg reads its
+    whole argument list before it prints, so 8,000 paths delayed the first result by ~300 ms
+    (100k-file tree) while 32 print at once."""
     chunk: list[str] = []
     size = 0
+    count_cap = FIRST_CHUNK
     for path in paths:
         arg = "./" + path
         chunk.append(arg)
         size += len(arg) + 1
-        if size >= CHUNK_BYTES:
+        if size >= CHUNK_BYTES or len(chunk) >= count_cap:
             yield chunk
             chunk, size = [], 0
+            count_cap *= 4
     if chunk:
         yield chunk

@@ -8,8 +8,9 @@ jumps to a line. The matcher is rebuilt only when the snapshot generation change
 
 Scale (issue 18): the paths live once in Python (the snapshot's sorted tuple) and once in frizbee's
 Rust memory, which its matcher reads directly with the GIL released; no per-query list is built
-over all paths. From 100k paths the name pass runs on a second thread beside the path pass. When a
-query's complete set of hits is small it is kept, and the next keystroke that extends the query
+over all paths. When the path pass found every hit and they are few, the name pass matches only their
+names (a name match is also a path match); from 200k paths a full name pass uses frizbee's threads.
+When a query's complete set of hits is small it is kept, and the next keystroke that extends the query
 (typing on) matches only those (as fzf's chunk cache does), which gives the same results as matching
 everything because a fuzzy match without typos of a longer query is also a match of its prefix.
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 import heapq
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -33,7 +33,8 @@ from marie.index.snapshot import Snapshot
 CANDIDATES = 300
 NARROW_SHARE = 20       # keep a query's complete hits for narrowing when under 1/20 of the paths:
 NARROW_MAX = 50000      # building haystacks of the hits costs ~20x matching them, so only then it pays
-PARALLEL_ABOVE = 200_000    # from this many paths the name pass runs on a second thread
+PARALLEL_ABOVE = 200_000   # from this many paths a full name pass uses frizbee's two threads
+SMALL_NAME_PASS = 4000     # complete path hits up to this many: the name pass matches only them
 _LINE_SUFFIX = re.compile(r"^(?P<q>.*?):(?P<line>\d+)(?::(?P<col>\d+))?$")
 _BOUNDARY = "/_-. "
 
@@ -107,28 +108,6 @@ class _Narrowing:
     name_hay: frizbee.Haystacks | None = None
 
 
-class _Done:
-    """A finished result in the shape of a future."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value) -> None:
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(1, thread_name_prefix="marie-quick-open")
-    return _POOL
-
-
 class QuickOpen:
     def __init__(self) -> None:
         self._cache = _Cache()
@@ -170,6 +149,7 @@ class QuickOpen:
         """Where to match ``text``: the previous query's complete hits when ``text`` extends it
         (``indices`` maps back to paths), else every path (``indices`` None)."""
         last = self._narrowing
+        assert cache.path_hay is not None and cache.name_hay is not None   # _prepare made them
         if last is None or last.generation != cache.generation or not text.startswith(last.text):
             return None, cache.path_hay, cache.name_hay
         if last.path_hay is None:
@@ -177,6 +157,7 @@ class QuickOpen:
             subset = [paths[i] for i in last.indices]
             last.path_hay = frizbee.Haystacks(subset)
             last.name_hay = frizbee.Haystacks([p.rpartition("/")[2] for p in subset])
+        assert last.name_hay is not None
         return last.indices, last.path_hay, last.name_hay
 
     def find(self, snapshot: Snapshot, raw_query: str, limit: int = 50) -> list[FileMatch]:
@@ -198,31 +179,33 @@ class QuickOpen:
         # Ask for enough hits to know the complete set when it is small: the next keystroke then
         # matches only those. The first CANDIDATES are exactly what a cap of CANDIDATES returns
         # (same order: score, then index; a subset keeps the paths' order).
-        want = max(CANDIDATES, min(NARROW_MAX, len(cache.paths) // NARROW_SHARE))
+        # (Not for one or two characters: those match far too many paths to ever be complete.)
+        want = max(CANDIDATES, min(NARROW_MAX, len(cache.paths) // NARROW_SHARE)) if len(needle) > 2 else CANDIDATES
         if len(atoms) > 1:
             path_matcher = frizbee.Matcher.from_patterns(atoms, max_typos=0, max_items=want,
                                                          sort="score_then_index_asc")
         else:
             path_matcher = frizbee.Matcher(needle, max_typos=0, max_items=want, sort="score_then_index_asc")
-        name_job = None
+        hits = path_matcher.match_list(path_hay)
+        to_full = indices.__getitem__ if indices is not None else (lambda i: i)
+        complete = len(hits) < want
+        full_hits = sorted(to_full(m.index) for m in hits) if complete else None
+        name_scores: dict[int, int] = {}
         if "/" not in needle:
             name_matcher = frizbee.Matcher(needle, max_typos=0, max_items=CANDIDATES, sort="score_then_index_asc")
-            if len(name_hay) >= PARALLEL_ABOVE:
-                # frizbee releases the GIL: the name pass runs beside the path pass.
-                name_job = _pool().submit(name_matcher.match_list, name_hay)
+            if full_hits is not None and len(full_hits) <= SMALL_NAME_PASS:
+                # A file whose name matches also matches by its path, so the name pass only needs
+                # the path hits, in path order (the same ties as over all names).
+                paths = cache.paths
+                names = frizbee.Haystacks([paths[i].rpartition("/")[2] for i in full_hits])
+                name_scores = {full_hits[m.index]: m.score for m in name_matcher.match_list(names)}
+            elif len(name_hay) >= PARALLEL_ABOVE:
+                name_scores = {to_full(m.index): m.score for m in name_matcher.match_list_parallel(name_hay, 2)}
             else:
-                name_job = _Done(name_matcher.match_list(name_hay))
-        hits = path_matcher.match_list(path_hay)
-        name_hits = name_job.result() if name_job is not None else []
-        to_full = indices.__getitem__ if indices is not None else (lambda i: i)
+                name_scores = {to_full(m.index): m.score for m in name_matcher.match_list(name_hay)}
         path_scores = {to_full(m.index): m.score for m in hits[:CANDIDATES]}
-        name_scores: dict[int, int] = {to_full(m.index): m.score for m in name_hits}
-        if len(hits) < want:
-            with self._lock:
-                self._narrowing = _Narrowing(cache.generation, text, sorted(to_full(m.index) for m in hits))
-        else:
-            with self._lock:
-                self._narrowing = None
+        with self._lock:
+            self._narrowing = _Narrowing(cache.generation, text, full_hits) if full_hits is not None else None
         # Recently opened files are always candidates, even when the caps above left them out.
         if recent:
             probe = frizbee.Matcher(needle, max_typos=0)

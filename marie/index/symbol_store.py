@@ -12,11 +12,11 @@ Threads: one writer connection (the "symbols" worker) and one reader connection 
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from marie.index.sqlite_db import connect, delete_files, schema_ok
 
 SCHEMA_VERSION = "2"
 
@@ -28,30 +28,13 @@ class SymbolStore:
         self.Symbol = symbol_type
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._db = self._connect()
-        if not self._schema_ok():
+        self._db = connect(self.path)
+        if not schema_ok(self._db, SCHEMA_VERSION):
             self._db.close()
-            for suffix in ("", "-wal", "-shm"):
-                try:
-                    os.unlink(f"{self.path}{suffix}")
-                except FileNotFoundError:
-                    pass
-            self._db = self._connect()
+            delete_files(self.path)
+            self._db = connect(self.path)
             self._create()
-        self._reader = self._connect()
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("pragma journal_mode=wal")
-        db.execute("pragma synchronous=normal")
-        return db
-
-    def _schema_ok(self) -> bool:
-        try:
-            row = self._db.execute("select value from meta where key='schema'").fetchone()
-        except sqlite3.DatabaseError:
-            return False
-        return row is not None and row[0] == SCHEMA_VERSION
+        self._reader = connect(self.path)
 
     def _create(self) -> None:
         db = self._db
@@ -102,7 +85,7 @@ class SymbolStore:
                         rowid = db.execute("insert into symbols(file_id, name, kind, line, col, container)"
                                            " values (?,?,?,?,?,?)",
                                            (file_id, s.name, s.kind, s.line, s.column, s.container)).lastrowid
-                        added.append((rowid, s.name))
+                        added.append((int(rowid or 0), s.name))
                 db.execute("commit")
             except BaseException:
                 db.execute("rollback")
@@ -126,7 +109,7 @@ class SymbolStore:
         """Every ``(rowid, name)``, a batch at a time (to build the fuzzy index)."""
         # A private connection: the batches are fetched one C call at a time (a single fetchall of
         # millions of rows would hold the interpreter lock for seconds: a GUI stall).
-        db = self._connect()
+        db = connect(self.path)
         try:
             cursor = db.execute("select rowid, name from symbols")
             while True:

@@ -17,7 +17,7 @@ import time
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import frizbee
 
@@ -228,11 +228,11 @@ class SymbolIndex:
             log.exception("symbol parse failed for %s", rel)
             return []
 
-    def _store_parsed(self, parsed: list, removals: list[str] = ()) -> None:
+    def _store_parsed(self, parsed: list, removals: Iterable[str] = ()) -> None:
         """Write parsed files to the store and bring the in-memory name index along."""
         added, dropped = self.store.put(parsed, removals)
         with self._names_lock:
-            if self._hay is not None:
+            if self._hay is not None and self._rowids is not None:
                 self._dead.update(dropped)
                 if added:
                     self._rowids.extend(r for r, _n in added)
@@ -330,7 +330,8 @@ class SymbolIndex:
 
     def _name_index(self) -> tuple[array, frizbee.Haystacks]:
         with self._names_lock:
-            if self._hay is not None and len(self._dead) * 5 < max(len(self._rowids), 1000):
+            if self._hay is not None and self._rowids is not None \
+                    and len(self._dead) * 5 < max(len(self._rowids), 1000):
                 return self._rowids, self._hay
         rowids, hay = array("q"), frizbee.Haystacks()
         for rows in self.store.names():
@@ -367,8 +368,6 @@ class SymbolIndex:
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-        if self._store is not None:
-            try:
-                self._store.close()
-            except Exception:
-                log.debug("closing the symbol store failed", exc_info=True)
+        from marie.index.sqlite_db import close_quietly
+
+        close_quietly(self._store, "symbol store")

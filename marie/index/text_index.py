@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from marie.index.sqlite_db import close_quietly
 from marie.index.trigram_store import BINARY, LATE_BINARY, TEXT, TOO_LARGE, TrigramStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class TextIndex:
         self._pending: dict[str, int] = {}     # path -> change sequence number
         self._seq = 0
         self._draining = False
+        self._resync = False
         self._closed = False
         self.ready = False                     # a sync finished: candidates() may answer
         self._too_large: dict[str, int] = {}
@@ -96,6 +99,14 @@ class TextIndex:
 
         Blocking: the "textindex" worker (or a test/CLI). Reading happens a batch at a time; sqlite
         releases the interpreter lock while it writes, so the GUI thread keeps running."""
+        try:
+            return self._sync(ctx)
+        except sqlite3.ProgrammingError:
+            if self._closed:
+                return 0               # the project was closed under the running build
+            raise
+
+    def _sync(self, ctx=None) -> int:
         snap = self.service.snapshot()
         if not snap.complete:
             return 0
@@ -152,8 +163,10 @@ class TextIndex:
                 docs.append((path, entry.size, entry.mtime_ns, entry.ctime_ns, TOO_LARGE, None))
             else:
                 try:
+                    # read() sizes its buffer from the file (read(cap + 1) would allocate the
+                    # whole cap, 8 MiB, for every small file)
                     with open(os.path.join(root, *path.split("/")), "rb") as handle:
-                        data = handle.read(cap + 1)
+                        data = handle.read()
                 except OSError:
                     removals.append(path)      # unreadable now: ripgrep reads nothing either
                     continue
@@ -175,11 +188,26 @@ class TextIndex:
         """Record changed paths as pending (searchable at once) and drain them on the worker."""
         if not changes:
             return
+        if len(changes) > MAX_PENDING:
+            # A rescan (or a checkout) changed more than is worth tracking path by path: compare
+            # the whole store with the new snapshot instead; rg answers until that is done.
+            with self._lock:
+                resync, self._resync = not self._resync, True
+                self.ready = False
+            if resync and not self._closed:
+                self.service.app.tasks.submit(self._run_resync, name="text index resync", worker="textindex")
+            return
         with self._lock:
             for change in changes:
                 self._seq += 1
                 self._pending[change.path] = self._seq
         self._schedule_drain()
+
+    def _run_resync(self, ctx) -> None:
+        with self._lock:
+            self._resync = False
+            self._pending.clear()       # sync compares every file: what is pending is covered
+        self.sync(ctx)
 
     def _schedule_drain(self) -> None:
         with self._lock:
@@ -195,16 +223,24 @@ class TextIndex:
                     batch = dict(list(self._pending.items())[:BATCH_FILES * 10])
                 if not batch or self._closed:
                     return
-                self._index(list(batch), ctx)
+                try:
+                    self._index(list(batch), ctx)
+                except sqlite3.ProgrammingError:
+                    if self._closed:
+                        return         # closed under the update
+                    raise
+                snap, cap = self.service.snapshot(), self.size_cap
+                over = {}
+                for path in batch:
+                    entry = snap.get(path)
+                    if entry is not None and entry.kind == "file" and entry.size > cap:
+                        over[path] = entry.size
                 with self._lock:
                     for path, seq in batch.items():
                         if self._pending.get(path) == seq:
                             del self._pending[path]
-                    self._too_large = {p: s for p, s in self._too_large.items() if p not in batch}
-                for path in batch:
-                    entry = self.service.snapshot().get(path)
-                    if entry is not None and entry.kind == "file" and entry.size > self.size_cap:
-                        self._too_large[path] = entry.size
+                    # A new dict, never edited in place: candidates() reads the old one unlocked.
+                    self._too_large = {**{p: s for p, s in self._too_large.items() if p not in batch}, **over}
         finally:
             with self._lock:
                 self._draining = False
@@ -252,7 +288,7 @@ class TextIndex:
                 continue
             try:
                 with open(os.path.join(self.root, *path.split("/")), "rb") as handle:
-                    state, _text = classify(handle.read(cap + 1))
+                    state, _text = classify(handle.read())
             except OSError:
                 continue
             if state == LATE_BINARY:
@@ -271,8 +307,4 @@ class TextIndex:
         self._closed = True
         if self._task is not None:
             self._task.cancel()
-        if self._store is not None:
-            try:
-                self._store.close()
-            except Exception:
-                log.debug("closing the text index failed", exc_info=True)
+        close_quietly(self._store, "text index")

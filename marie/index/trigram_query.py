@@ -212,8 +212,8 @@ def required_trigrams(pattern: str, regex: bool, case_sensitive: bool) -> list[f
     if not pattern or "\n" in pattern or "\r" in pattern:
         return None
     if not regex:
-        grams = _trigrams(pattern, case_sensitive)
-        return [frozenset(grams)] if grams else None
+        literal = _trigrams(pattern, case_sensitive)
+        return [frozenset(literal)] if literal else None
     branches = _split_top_level(pattern)
     if branches is None:
         return None

@@ -22,10 +22,11 @@ their worker), each behind its own lock; WAL lets a search read while a batch is
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from marie.index.sqlite_db import connect, delete_files, schema_ok
 
 SCHEMA_VERSION = "1"
 TEXT, BINARY, LATE_BINARY, TOO_LARGE = 0, 1, 2, 3
@@ -37,27 +38,15 @@ class TrigramStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._db = self._connect()
-        if not self._schema_ok():
+        self._db = connect(self.path)
+        if not schema_ok(self._db, SCHEMA_VERSION):
             self._db.close()
-            self._delete_files()
-            self._db = self._connect()
+            delete_files(self.path)
+            self._db = connect(self.path)
             self._create()
-        self._reader = self._connect()
+        self._reader = connect(self.path)
 
     # -- opening -----------------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        db.execute("pragma journal_mode=wal")
-        db.execute("pragma synchronous=normal")    # an index: losing the last batch on power loss is fine
-        return db
-
-    def _schema_ok(self) -> bool:
-        try:
-            row = self._db.execute("select value from meta where key='schema'").fetchone()
-        except sqlite3.DatabaseError:
-            return False
-        return row is not None and row[0] == SCHEMA_VERSION
 
     def _create(self) -> None:
         db = self._db
@@ -67,22 +56,15 @@ class TrigramStore:
         db.execute("create virtual table grams using fts5(body, tokenize='trigram', content='', detail=none)")
         db.execute("insert into meta values('schema', ?), ('dead', '0'), ('complete', '0')", (SCHEMA_VERSION,))
 
-    def _delete_files(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.unlink(f"{self.path}{suffix}")
-            except FileNotFoundError:
-                pass
-
     def reset(self) -> None:
         """Drop everything (a rebuild). Writer thread."""
         with self._write_lock, self._read_lock:
             self._db.close()
             self._reader.close()
-            self._delete_files()
-            self._db = self._connect()
+            delete_files(self.path)
+            self._db = connect(self.path)
             self._create()
-            self._reader = self._connect()
+            self._reader = connect(self.path)
 
     # -- meta ----------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

@@ -14,6 +14,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from lsprotocol.types import TextDocumentSyncKind
+
 from marie.lsp import jsonrpc
 from marie.text.positions import LineTable
 
@@ -195,7 +197,7 @@ class Protocol:
             return Notification(message["method"], message.get("params"))
         request_id = message.get("id")
         pending = self.pending.pop(request_id, None) if isinstance(request_id, int) else None
-        if pending is None:
+        if pending is None or not isinstance(request_id, int):
             self.cancelled.discard(request_id)  # late answer to a cancelled request: ignore
             return None
         error = message.get("error")
@@ -216,12 +218,15 @@ class Protocol:
 
     # -- documents ------------------------------------------------------------------------------
     @property
-    def sync_kind(self) -> int:
-        """0 none, 1 full text, 2 incremental (what the server asked for)."""
+    def sync_kind(self) -> TextDocumentSyncKind:
+        """None_, Full or Incremental: how the server wants document changes."""
         sync = self.capabilities.get("textDocumentSync", 0)
         if isinstance(sync, dict):
-            return int(sync.get("change", 0) or 0)
-        return int(sync or 0)
+            sync = sync.get("change", 0)
+        try:
+            return TextDocumentSyncKind(int(sync or 0))
+        except ValueError:
+            return TextDocumentSyncKind.Full   # an unknown kind: the full text always works
 
     def did_open(self, uri: str, language_id: str, text: str, version: int = 1) -> None:
         self.documents[uri] = Document(uri, language_id, version, text)
@@ -235,12 +240,12 @@ class Protocol:
         if text == doc.text:
             return None
         doc.version += 1
-        if self.sync_kind == 1 or _odd_line_breaks(doc.text) or _odd_line_breaks(text):
+        if self.sync_kind == TextDocumentSyncKind.Full or _odd_line_breaks(doc.text) or _odd_line_breaks(text):
             changes = [{"text": text}]
         else:
             changes = [incremental_change(doc.text, text, self.position_encoding)]
         doc.text = text
-        if self.sync_kind != 0:
+        if self.sync_kind != TextDocumentSyncKind.None_:
             self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": doc.version},
                                                    "contentChanges": changes})
         return doc.version

@@ -125,9 +125,9 @@ def spec_for(language: str, settings: Any) -> ServerSpec | None:
                               position_encoding="utf-32")
     if isinstance(user, dict) and user.get("command"):
         raw = user["command"]
-        cmd = [raw] if isinstance(raw, str) else list(raw)
-        cmd += [str(a) for a in user.get("args") or []]
-        return ServerSpec(language, tuple(cmd), dict(user.get("settings") or {}),
+        argv: list[str] = [raw] if isinstance(raw, str) else [str(a) for a in raw]
+        argv += [str(a) for a in user.get("args") or []]
+        return ServerSpec(language, tuple(argv), dict(user.get("settings") or {}),
                           dict(user.get("initialization_options") or {}),
                           empty_cwd=bool(user.get("empty_cwd", False)), builtin=False,
                           position_encoding=str(user.get("position_encoding") or "utf-16"))

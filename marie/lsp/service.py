@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from marie.core.event_types import LspDiagnostics, LspLog, LspStatus
 from marie.lsp.client import RequestTimeout, ResultStale, ServerDown, ServerError
@@ -34,6 +34,9 @@ from marie.lsp.types import (CodeAction, CompletionItem, Diagnostic, Highlight, 
                              convert_locations, convert_signature_help, convert_symbols, convert_text_edits,
                              convert_workspace_edit, path_to_uri, to_lsp_range, uri_to_path)
 from marie.text.positions import LineTable
+
+if TYPE_CHECKING:
+    from marie.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ def language_of(path: Path) -> str:
 
 
 class LspService:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Services) -> None:
         self.app = app
         self.root = Path(app.root)
         self._lock = threading.RLock()
@@ -180,7 +183,7 @@ class LspService:
         path = Path(path).resolve()
         language = self.language_for(path, language)
         if text is None:
-            text = self._read(path)
+            text = self.read_document(path)
         with self._lock:
             self._kept.discard(path)
         handle = self.handle(language)
@@ -247,7 +250,9 @@ class LspService:
         return None, uri
 
     @staticmethod
-    def _read(path: Path) -> str:
+    def read_document(path: Path) -> str:
+        """The text of ``path`` as the server will see it (decoded like the editor); ``LspError`` with
+        the reason when it cannot be read. Any thread."""
         from marie.text.codec import decode
 
         try:
@@ -272,7 +277,7 @@ class LspService:
         text = self.text_of(path)
         if text is None:
             try:
-                text = self._read(path)
+                text = self.read_document(path)
             except LspError:
                 text = ""
         return LineTable.of(text, encoding)
@@ -335,7 +340,7 @@ class LspService:
             if handle is None:
                 raise LspError(f"no language server is configured for {path.name}")
         else:
-            handle.change(uri, self._read(path))
+            handle.change(uri, self.read_document(path))
             handle.save(uri)
         handle.client(float(self.setting("start_timeout_s")))
         return self.wait_diagnostics(path, before, timeout)
@@ -389,7 +394,7 @@ class LspService:
                 handle, uri = self._find(path)
             elif text is not None and not self._older(path, text):
                 handle.change(uri, text)
-        current = handle.documents[uri].text if handle and uri in handle.documents else (text if text is not None else self._read(path))
+        current = handle.documents[uri].text if handle and uri in handle.documents else (text if text is not None else self.read_document(path))
         return path, handle, uri, current
 
     def _call(self, handle: ServerHandle | None, method: str, params: dict, uri: str | None,

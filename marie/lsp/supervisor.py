@@ -48,30 +48,50 @@ class Policy:
 
 
 def client_capabilities() -> dict:
-    return {
-        "general": {"positionEncodings": ["utf-16", "utf-32"]},
-        "workspace": {"configuration": True, "workspaceFolders": True, "applyEdit": False,
-                      "didChangeConfiguration": {"dynamicRegistration": False},
-                      "workspaceEdit": {"documentChanges": True}},
-        "textDocument": {
-            "synchronization": {"didSave": True, "dynamicRegistration": False},
-            "completion": {"completionItem": {"snippetSupport": True, "documentationFormat": ["plaintext", "markdown"],
-                                              "insertReplaceSupport": False},
-                           "contextSupport": True},
-            "hover": {"contentFormat": ["plaintext", "markdown"]},
-            "signatureHelp": {"signatureInformation": {"documentationFormat": ["plaintext", "markdown"],
-                                                       "parameterInformation": {"labelOffsetSupport": True}}},
-            "definition": {"linkSupport": False}, "declaration": {"linkSupport": False},
-            "typeDefinition": {"linkSupport": False}, "implementation": {"linkSupport": False},
-            "references": {}, "documentHighlight": {}, "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
-            "formatting": {}, "rangeFormatting": {}, "rename": {"prepareSupport": False},
-            "codeAction": {"codeActionLiteralSupport": {"codeActionKind": {"valueSet": [
-                "", "quickfix", "refactor", "refactor.extract", "refactor.inline", "refactor.rewrite",
-                "source", "source.organizeImports"]}}},
-            "publishDiagnostics": {"relatedInformation": False, "versionSupport": True},
-        },
-        "window": {"workDoneProgress": False},
-    }
+    """What MarieIDE's client supports, built from ``lsprotocol``'s types (so a misspelt field fails
+    at once) and sent as the JSON the ``initialize`` request carries."""
+    from lsprotocol import types as t
+    from lsprotocol.converters import get_converter
+
+    markup = [t.MarkupKind.PlainText, t.MarkupKind.Markdown]
+    code_action_kinds = [t.CodeActionKind.Empty, t.CodeActionKind.QuickFix, t.CodeActionKind.Refactor,
+                         t.CodeActionKind.RefactorExtract, t.CodeActionKind.RefactorInline,
+                         t.CodeActionKind.RefactorRewrite, t.CodeActionKind.Source,
+                         t.CodeActionKind.SourceOrganizeImports]
+    caps = t.ClientCapabilities(
+        general=t.GeneralClientCapabilities(position_encodings=[t.PositionEncodingKind.Utf16,
+                                                                t.PositionEncodingKind.Utf32]),
+        workspace=t.WorkspaceClientCapabilities(
+            configuration=True, workspace_folders=True, apply_edit=False,
+            did_change_configuration=t.DidChangeConfigurationClientCapabilities(dynamic_registration=False),
+            workspace_edit=t.WorkspaceEditClientCapabilities(document_changes=True)),
+        text_document=t.TextDocumentClientCapabilities(
+            synchronization=t.TextDocumentSyncClientCapabilities(did_save=True, dynamic_registration=False),
+            completion=t.CompletionClientCapabilities(
+                completion_item=t.ClientCompletionItemOptions(snippet_support=True, documentation_format=markup,
+                                                              insert_replace_support=False),
+                context_support=True),
+            hover=t.HoverClientCapabilities(content_format=markup),
+            signature_help=t.SignatureHelpClientCapabilities(
+                signature_information=t.ClientSignatureInformationOptions(
+                    documentation_format=markup,
+                    parameter_information=t.ClientSignatureParameterInformationOptions(label_offset_support=True))),
+            definition=t.DefinitionClientCapabilities(link_support=False),
+            declaration=t.DeclarationClientCapabilities(link_support=False),
+            type_definition=t.TypeDefinitionClientCapabilities(link_support=False),
+            implementation=t.ImplementationClientCapabilities(link_support=False),
+            references=t.ReferenceClientCapabilities(),
+            document_highlight=t.DocumentHighlightClientCapabilities(),
+            document_symbol=t.DocumentSymbolClientCapabilities(hierarchical_document_symbol_support=True),
+            formatting=t.DocumentFormattingClientCapabilities(),
+            range_formatting=t.DocumentRangeFormattingClientCapabilities(),
+            rename=t.RenameClientCapabilities(prepare_support=False),
+            code_action=t.CodeActionClientCapabilities(code_action_literal_support=t.ClientCodeActionLiteralOptions(
+                code_action_kind=t.ClientCodeActionKindOptions(value_set=code_action_kinds))),
+            publish_diagnostics=t.PublishDiagnosticsClientCapabilities(related_information=False,
+                                                                       version_support=True)),
+        window=t.WindowClientCapabilities(work_done_progress=False))
+    return get_converter().unstructure(caps)
 
 
 class ServerHandle:

@@ -1,6 +1,10 @@
 """Result types of the language features, in editor terms: 1-based lines and 1-based code-point
 columns (what the user sees), absolute ``Path``s. The same types come from a language server and from
 the jedi fallback, so callers never care which answered. Converters from LSP JSON live here too.
+
+The protocol's enumerations come from ``lsprotocol`` (the LSP specification's own Python types);
+the client stays sans-IO and reads the JSON itself, so only the enums and the client capabilities
+(``marie.lsp.supervisor``) use it.
 """
 
 from __future__ import annotations
@@ -10,23 +14,15 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, unquote, urlparse
 
+from lsprotocol.types import CompletionItemKind, DiagnosticSeverity, InsertTextFormat, SymbolKind
+
 from marie.text.positions import LineTable
 
-SEVERITIES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
-
-# LSP CompletionItemKind -> a short word the popup shows (and maps to an icon).
-COMPLETION_KINDS = {
-    1: "text", 2: "method", 3: "function", 4: "constructor", 5: "field", 6: "variable", 7: "class",
-    8: "interface", 9: "module", 10: "property", 11: "unit", 12: "value", 13: "enum", 14: "keyword",
-    15: "snippet", 16: "color", 17: "file", 18: "reference", 19: "folder", 20: "enummember",
-    21: "constant", 22: "struct", 23: "event", 24: "operator", 25: "typeparameter",
-}
-SYMBOL_KINDS = {
-    1: "file", 2: "module", 3: "namespace", 4: "package", 5: "class", 6: "method", 7: "property",
-    8: "field", 9: "constructor", 10: "enum", 11: "interface", 12: "function", 13: "variable",
-    14: "constant", 15: "string", 16: "number", 17: "boolean", 18: "array", 19: "object", 20: "key",
-    21: "null", 22: "enummember", 23: "struct", 24: "event", 25: "operator", 26: "typeparameter",
-}
+# The words the views show (and map to icons): the enum member names in lower case, e.g. 1 -> "error",
+# CompletionItemKind 20 -> "enummember", SymbolKind 26 -> "typeparameter".
+SEVERITIES = {int(s): s.name.lower() for s in DiagnosticSeverity}
+COMPLETION_KINDS = {int(k): k.name.lower() for k in CompletionItemKind}
+SYMBOL_KINDS = {int(k): k.name.lower() for k in SymbolKind}
 
 
 def path_to_uri(path: Path | str) -> str:
@@ -200,7 +196,7 @@ def convert_completion(raw: Any, lines: LineTable) -> list[CompletionItem]:
         out.append(CompletionItem(
             label=item["label"], kind=COMPLETION_KINDS.get(item.get("kind") or 0, ""),
             detail=item.get("detail") or "", documentation=_markup(item.get("documentation")),
-            insert_text=insert, is_snippet=item.get("insertTextFormat") == 2,
+            insert_text=insert, is_snippet=item.get("insertTextFormat") == InsertTextFormat.Snippet,
             sort_text=item.get("sortText") or "", filter_text=item.get("filterText") or "", replace=replace))
     return out
 
@@ -270,7 +266,7 @@ def _nest_flat(raw: list[dict], lines: LineTable) -> list[Symbol]:
     stack: list = []
     for item in raw:
         rng = convert_range(item["location"]["range"], lines)
-        node = (rng, item, [])
+        node: tuple[Range, dict, list] = (rng, item, [])
         while stack and not _contains(stack[-1][0], rng):
             stack.pop()
         (stack[-1][2] if stack else roots).append(node)
@@ -343,7 +339,7 @@ def convert_code_actions(raw: Any, lines_for: LinesFor) -> list[CodeAction]:
 def apply_text_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits (positions relative to ``text``), last first so offsets hold."""
     lines = LineTable.of(text)
-    spans = []
+    spans: list[tuple[int, int, int, str]] = []
     for edit in edits:
         r = edit.range
         start = lines.position_to_offset(r.line - 1, r.column - 1)

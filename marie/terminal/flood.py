@@ -28,12 +28,12 @@ from typing import Any
 import pyte
 from pyte.screens import Char
 
-from marie.terminal.screen import RawRow, ScreenModel
+from marie.terminal.screen import DEFAULT_ATTRS, RawRow, ScreenModel
 
 ENTER_BYTES = 32 * 1024        # a chunk this big (pending at once) may start a flood
 TRIM_BYTES = 4 * 1024 * 1024   # the kept tail is trimmed to its last lines past this size
 CARRY_LIMIT = 256 * 1024       # a "line" longer than this without a newline ends the flood
-FRAME_S = 0.25                 # a long flood is shown this often
+FRAME_S = 0.25                 # a long flood is shown this often (or less: see ``due``)
 
 _PRINTABLE = bytes(range(0x20, 0x7F))
 # Bytes that may appear in flood output; anything else (other C0 controls, DEL) ends the flood.
@@ -81,6 +81,8 @@ def line_rows(line: bytes, attrs: Char, columns: int, scratch: pyte.Screen) -> t
     """The screen rows one output line (without its CR LF) fills, and the attributes after it."""
     if not line.translate(None, _PRINTABLE):              # printable ASCII only: cut at the width
         text = line.decode("ascii")
+        if attrs == DEFAULT_ATTRS:                          # rows as bare strings (see RawRow)
+            return [text[i:i + columns] for i in range(0, len(text), columns)] or [""], attrs
         if not text:
             return [RawRow(())], attrs
         return [RawRow(((0, text[i:i + columns], attrs),)) for i in range(0, len(text), columns)], attrs
@@ -115,6 +117,10 @@ def _plain_rows(lines: list[bytes], attrs: Char, columns: int) -> list[Any] | No
     joined = b"".join(lines)
     if joined.translate(None, _PRINTABLE) or max(map(len, lines), default=0) > columns:
         return None
+    if not lines:
+        return []
+    if attrs == DEFAULT_ATTRS:                    # one decode, one split, bare strings (see RawRow)
+        return b"\n".join(lines).decode("ascii").split("\n")
     return [RawRow(((0, line.decode("ascii"), attrs),)) if line else RawRow(()) for line in lines]
 
 
@@ -135,14 +141,18 @@ class Flood:
         self.active = False
         self.tail = bytearray()     # complete lines (CR LF ended), the newest last
         self.carry = b""            # the unfinished last line
-        self.attrs: Char | None = None   # attributes at the start of ``tail``
+        self.attrs: Char = model.screen.default_char   # attributes at the start of ``tail``
         self.last_frame = 0.0
         self.bytes_skipped = 0      # bytes that never went through pyte's screen (for the bench)
         self.peak_tail = 0          # the largest the kept tail got (memory bound, tests)
+        self.finish_s = 0.0         # how long the last ``finish`` took
         self._scratch = pyte.Screen(1, 1)
 
+    def _limit(self) -> int:
+        return self.model.screen.history.maxlen or 0
+
     def _keep_lines(self) -> int:
-        return self.model.screen.history.maxlen + self.model.screen.lines + 2
+        return self._limit() + self.model.screen.lines + 2
 
     def try_start(self, data: bytes, should_stop: Any = None) -> bool:
         """Feed ``data`` (a big pending chunk), going through the fast path where it can. True when
@@ -218,12 +228,21 @@ class Flood:
         del tail[:cut]
 
     def due(self) -> bool:
-        return self.active and time.monotonic() - self.last_frame >= FRAME_S
+        """Time to show the flood so far: every FRAME_S, stretched so that showing it (about 50 ms
+        for a full scrollback) takes at most a fifth of the parser's time."""
+        return self.active and time.monotonic() - self.last_frame >= max(FRAME_S, 5 * self.finish_s)
 
     def finish(self) -> None:
         """Show what the flood left: scrollback rows, then the last lines through pyte."""
+        started = time.monotonic()
+        try:
+            self._finish()
+        finally:
+            self.finish_s = time.monotonic() - started
+
+    def _finish(self) -> None:
         model = self.model
-        limit = model.screen.history.maxlen
+        limit = self._limit()
         keep = model.screen.lines + 2
         self._trim(limit + keep)          # only these lines can still be seen; their colours count
         tail, carry = bytes(self.tail), self.carry

@@ -14,8 +14,9 @@ HistoryScreen keeps in ``history.top``: a ``deque(maxlen=N)`` of the lines that 
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections import deque
+from collections import defaultdict, deque
 from typing import Any, Callable, Iterable
 
 import pyte
@@ -24,14 +25,21 @@ from pyte.screens import Char, Margins, StaticDefaultDict
 Run = tuple[int, str, Char]          # (start column, text, attributes: data field unused)
 
 DEFAULT_SCROLLBACK = 10_000
-FEED_SLICE = 2048                    # bytes parsed per lock hold (~10 ms of pyte), so a paint never waits long
+FEED_SLICE = 512                     # bytes parsed per lock hold (~3 ms of pyte), so a paint never waits long
 BRACKETED_PASTE = 2004 << 5          # pyte keeps private (DEC) modes shifted left by 5
 APP_CURSOR_KEYS = 1 << 5             # DECCKM
+ALTERNATE_MODES = (1049, 1047, 47)   # private modes that switch to the alternate screen
+
+
+DEFAULT_ATTRS = Char(" ")
 
 
 class RawRow:
     """A row that never went through pyte's per-character screen: made by the flood fast path
-    (``marie.terminal.flood``) from plain text and colour codes, already cut into runs."""
+    (``marie.terminal.flood``) from plain text and colour codes, already cut into runs. (A row of
+    plain text in the default colours is kept as a bare ``str``: strings are not tracked by the
+    garbage collector, whose full passes over 10,000 rows of objects stalled the GUI thread
+    100-180 ms each during a flood.)"""
 
     __slots__ = ("runs",)
 
@@ -46,12 +54,51 @@ class _Screen(pyte.Screen):
         self.history: deque[Any] = deque(maxlen=history)
         self.pushed = 0                       # rows ever appended to history (their absolute ids)
         self.on_input = on_input
+        self.alternate: tuple[Any, Any] | None = None   # (main buffer, main cursor) while on the alternate screen
         super().__init__(columns, lines)
+
+    # The alternate screen (xterm's private modes 1049, 1047, 47), which pyte does not have: full
+    # screen programs (less, vim, htop, git's pager) draw there and leave the shell's screen and
+    # the scrollback as they were.
+    def set_mode(self, *modes: int, **kwargs: Any) -> None:
+        modes = self._switch_screens(modes, kwargs, self._enter_alternate)
+        if modes:
+            super().set_mode(*modes, **kwargs)
+
+    def reset_mode(self, *modes: int, **kwargs: Any) -> None:
+        modes = self._switch_screens(modes, kwargs, self._leave_alternate)
+        if modes:
+            super().reset_mode(*modes, **kwargs)
+
+    @staticmethod
+    def _switch_screens(modes: tuple[int, ...], kwargs: dict, switch: Callable[[], None]) -> tuple[int, ...]:
+        """Run ``switch`` if ``modes`` name the alternate screen; the other modes, for pyte."""
+        if kwargs.get("private") and any(m in ALTERNATE_MODES for m in modes):
+            switch()
+            return tuple(m for m in modes if m not in ALTERNATE_MODES)
+        return modes
+
+    def _enter_alternate(self) -> None:
+        if self.alternate is not None:
+            return
+        self.alternate = (self.buffer, copy.copy(self.cursor))
+        self.buffer = defaultdict(lambda: StaticDefaultDict(self.default_char))
+        self.dirty.update(range(self.lines))
+
+    def _leave_alternate(self) -> None:
+        if self.alternate is None:
+            return
+        self.buffer, self.cursor = self.alternate
+        self.alternate = None
+        self.cursor.x = min(self.cursor.x, self.columns)
+        self.cursor.y = min(self.cursor.y, self.lines - 1)
+        self.dirty.update(range(self.lines))
 
     def index(self) -> None:
         top, bottom = self.margins or Margins(0, self.lines - 1)
-        # Like xterm: only a scroll of the whole screen (top margin 0) saves the row.
-        if self.cursor.y == bottom and top == 0:
+        # Like xterm: only a scroll of the whole screen (top margin 0) saves the row, and never on
+        # the alternate screen.
+        if self.cursor.y == bottom and top == 0 and self.alternate is None:
             self.history.append(self.buffer[top])
             self.pushed += 1
         super().index()
@@ -72,8 +119,9 @@ class _Screen(pyte.Screen):
             top = drop - below
             if top:
                 for y in range(top):
-                    self.history.append(self.buffer[y])
-                    self.pushed += 1
+                    if self.alternate is None:
+                        self.history.append(self.buffer[y])
+                        self.pushed += 1
                 for y in range(self.lines - below - top):
                     self.buffer[y] = self.buffer[y + top]
                 for y in range(self.lines - below - top, self.lines):
@@ -104,28 +152,31 @@ class _Screen(pyte.Screen):
 
 def line_runs(line: Any, columns: int) -> list[Run]:
     """The runs of one row (a pyte line or a RawRow), clipped to ``columns``. Caller holds the lock."""
+    if isinstance(line, str):
+        return [(0, line[:columns], DEFAULT_ATTRS)] if line else []
     if isinstance(line, RawRow):
         return [run for run in line.runs if run[0] < columns]
     if not line:
         return []
     end = min(columns, max(line) + 1)
     runs: list[Run] = []
-    start, text, key, attrs = 0, [], None, None
-    for x in range(end):
+    first = line[0]
+    start, text, key, attrs = 0, [first.data], first[1:], first
+    for x in range(1, end):
         ch = line[x]
         k = ch[1:]
         if k != key:
-            if text:
-                runs.append((start, "".join(text), attrs))
+            runs.append((start, "".join(text), attrs))
             start, text, key, attrs = x, [], k, ch
         text.append(ch.data)
-    if text:
-        runs.append((start, "".join(text), attrs))
+    runs.append((start, "".join(text), attrs))
     return runs
 
 
 def line_text(line: Any, columns: int | None = None) -> str:
     """The plain text of one row (trailing blanks kept as drawn). Caller holds the lock or a copy."""
+    if isinstance(line, str):
+        return line
     if isinstance(line, RawRow):
         out: list[str] = []
         for col, text, _ in line.runs:
@@ -149,6 +200,7 @@ class ScreenModel:
         self.screen = _Screen(columns, lines, scrollback, on_input)
         self.stream = pyte.ByteStream(self.screen)
         self._scrolled = True           # the scrollback grew (or the size changed) since take_dirty
+        self.version = 0                # bumped by every change (the session notifies only on a new one)
 
     # ---------------------------------------------------------------- writing (parser thread)
     def feed(self, data: bytes, should_stop: Callable[[], bool] | None = None) -> None:
@@ -159,6 +211,7 @@ class ScreenModel:
             with self.lock:
                 before = self.screen.pushed
                 self.stream.feed(data[i:i + FEED_SLICE])
+                self.version += 1
                 if self.screen.pushed != before:
                     self._scrolled = True
 
@@ -169,6 +222,7 @@ class ScreenModel:
                 self.screen.resize(lines, columns)
                 self.screen.dirty.update(range(lines))
                 self._scrolled = True
+                self.version += 1
 
     # ---------------------------------------------------------------- reading (any thread)
     @property
@@ -257,7 +311,8 @@ class ScreenModel:
         the flood fast path does not model (margins, insert mode, no autowrap, line-feed mode, a
         graphics charset, an escape sequence half-parsed). Caller holds ``lock``."""
         scr = self.screen
-        return (scr.cursor.x == 0 and scr.cursor.y == scr.lines - 1 and not scr.buffer[scr.lines - 1]
+        return (scr.alternate is None and scr.cursor.x == 0 and scr.cursor.y == scr.lines - 1
+                and not scr.buffer[scr.lines - 1]
                 and scr.margins in (None, Margins(0, scr.lines - 1)) and pyte.modes.DECAWM in scr.mode
                 and pyte.modes.IRM not in scr.mode and pyte.modes.LNM not in scr.mode
                 and scr.charset == 0 and scr.g0_charset is pyte.charsets.LAT1_MAP
@@ -273,20 +328,19 @@ class ScreenModel:
             for y in range(scr.lines - 1):
                 scr.history.append(scr.buffer[y])
                 scr.pushed += 1
-            before = len(scr.history)
             rows = list(rows)
             scr.history.extend(rows)
             scr.pushed += len(rows)
-            del before
             scr.buffer.clear()
             scr.cursor.x = scr.cursor.y = 0
             scr.cursor.attrs = attrs
             scr.dirty.update(range(scr.lines))
             self._scrolled = True
+            self.version += 1
 
 
 def _copy_line(line: Any) -> Any:
-    copy = StaticDefaultDict(line.default)
+    copy: StaticDefaultDict[int, Char] = StaticDefaultDict(line.default)
     copy.update(line)
     return copy
 

@@ -1,5 +1,6 @@
 """One terminal session: a shell in a pseudo-terminal (``ptyprocess``), read on a reader thread and
-parsed into a ``ScreenModel`` on a parser thread; keystrokes go out on a writer thread.
+parsed into a ``ScreenModel`` by an ``OutputParser`` on its thread; keystrokes go out on a writer
+thread.
 
 Nothing here blocks the caller: ``write``/``paste``/``resize`` return at once. The model tells its
 reader that something changed through ``on_dirty`` (called on the parser thread, at most once until
@@ -20,14 +21,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from marie.terminal import flood as flood_path
+from marie.terminal.parser import MAX_PENDING, OutputParser
 from marie.terminal.screen import APP_CURSOR_KEYS, BRACKETED_PASTE, DEFAULT_SCROLLBACK, ScreenModel
 
 log = logging.getLogger(__name__)
 
-MAX_PENDING = 4 * 1024 * 1024
 READ_SIZE = 64 * 1024
-FLOOD_QUIET_S = 0.015       # no output for this long: a flood is over, show it
+__all__ = ["MAX_PENDING", "READ_SIZE", "TerminalSession", "default_shell", "shell_env"]
 
 
 def default_shell(settings: Any = None) -> list[str]:
@@ -54,18 +54,13 @@ class TerminalSession:
         self.argv = list(argv) if argv else default_shell()
         self.env = env if env is not None else shell_env()
         self.model = ScreenModel(columns, lines, scrollback, on_input=self.write)
-        self.flood = flood_path.Flood(self.model)
+        self.parser = OutputParser(self.model, "terminal", on_dirty=lambda: self.on_dirty and self.on_dirty(),
+                                   on_end=self._reap)
         self.on_dirty = on_dirty
         self.on_exit = on_exit
         self.exit_code: int | None = None
         self.proc: Any = None
-        self.peak_pending = 0                  # the most bytes that ever waited for the parser
-        self._pending = bytearray()
-        self._cond = threading.Condition()
-        self._eof = False
         self._closed = False
-        self._notified = False
-        self._notify_lock = threading.Lock()
         self._writes: queue.Queue[bytes | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
 
@@ -76,7 +71,9 @@ class TerminalSession:
 
         lines, columns = self.model.size
         self.proc = PtyProcess.spawn(self.argv, cwd=str(self.cwd), env=self.env, dimensions=(lines, columns))
-        for name, target in (("reader", self._read_loop), ("parser", self._parse_loop), ("writer", self._write_loop)):
+        self.parser.name = f"terminal-{self.proc.pid}"
+        self.parser.start()
+        for name, target in (("reader", self._read_loop), ("writer", self._write_loop)):
             thread = threading.Thread(target=target, name=f"terminal-{name}-{self.proc.pid}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -103,11 +100,11 @@ class TerminalSession:
             except OSError:
                 pass
         self._writes.put(None)
-        with self._cond:
-            self._cond.notify_all()
+        self.parser.close(0)
         deadline = time.monotonic() + wait
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        for thread in [*self._threads, self.parser._thread]:
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
         if proc is not None and proc.isalive():
             try:
                 proc.terminate(force=True)
@@ -149,7 +146,7 @@ class TerminalSession:
                 self.proc.setwinsize(lines, columns)
             except OSError:
                 pass
-        self._changed()
+        self.parser.notify()
 
     def current_directory(self) -> Path:
         """The shell's working directory now (Linux /proc), else the one it started in."""
@@ -161,89 +158,29 @@ class TerminalSession:
     # ---------------------------------------------------------------- change notices
     def acknowledge(self) -> None:
         """The reader is about to look at the model: the next change notifies again (any thread)."""
-        with self._notify_lock:
-            self._notified = False
+        self.parser.acknowledge()
 
-    def _changed(self) -> None:
-        with self._notify_lock:
-            if self._notified:
-                return
-            self._notified = True
-        if self.on_dirty is not None:
-            try:
-                self.on_dirty()
-            except Exception:
-                log.exception("terminal change listener failed")
+    @property
+    def flood(self) -> Any:
+        return self.parser.flood
+
+    @property
+    def peak_pending(self) -> int:
+        """The most bytes that ever waited for the parser."""
+        return self.parser.peak_pending
 
     # ---------------------------------------------------------------- threads
     def _read_loop(self) -> None:
         fd = self.proc.fd
         while not self._closed:
-            with self._cond:
-                while len(self._pending) >= MAX_PENDING and not self._closed:
-                    self._cond.wait(0.5)
             try:
                 data = os.read(fd, READ_SIZE)
             except OSError:          # EIO: every process holding the pty's other end has gone
                 data = b""
-            with self._cond:
-                if not data:
-                    self._eof = True
-                    self._cond.notify_all()
-                    return
-                self._pending += data
-                self.peak_pending = max(self.peak_pending, len(self._pending))
-                self._cond.notify_all()
-
-    def _take(self) -> bytes | None:
-        """The bytes waiting for the parser; None at the end; b"" when a flood went quiet."""
-        with self._cond:
-            while not self._pending and not self._eof and not self._closed:
-                if self.flood.active:
-                    self._cond.wait(FLOOD_QUIET_S)
-                    if not self._pending:
-                        return b""
-                else:
-                    self._cond.wait()
-            if self._closed or (not self._pending and self._eof):
-                return None
-            data = bytes(self._pending)
-            self._pending.clear()
-            self._cond.notify_all()
-            return data
-
-    def _parse_loop(self) -> None:
-        stop = lambda: self._closed  # noqa: E731
-        try:
-            while True:
-                data = self._take()
-                if data is None:
-                    break
-                self._parse(data, stop)
-                self._changed()
-            if self.flood.active and not self._closed:
-                self.flood.finish()
-        except Exception:
-            log.exception("terminal parser failed")
-        finally:
-            self._reap()
-
-    def _parse(self, data: bytes, stop: Callable[[], bool]) -> None:
-        flood = self.flood
-        if flood.active:
-            if not data:                       # the flood paused: show it
-                flood.finish()
-                return
-            rest = flood.extend(data)
-            if rest is not None:
-                flood.finish()
-                self.model.feed(rest, stop)
-            elif flood.due():
-                flood.finish()
-        elif data and (len(data) >= flood_path.ENTER_BYTES or flood_path.recent(flood)):
-            flood.try_start(data, stop)
-        elif data:
-            self.model.feed(data, stop)
+            if not data:
+                break
+            self.parser.put(data)    # waits while the parser is MAX_PENDING behind
+        self.parser.end()
 
     def _reap(self) -> None:
         if self._closed and self.exit_code is not None:
@@ -256,7 +193,7 @@ class TerminalSession:
         except Exception:
             log.debug("waiting for the shell failed", exc_info=True)
         self.exit_code = code
-        self._changed()
+        self.parser.notify(force=True)
         if self.on_exit is not None and not self._closed:
             try:
                 self.on_exit(code)

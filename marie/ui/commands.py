@@ -76,22 +76,7 @@ class CommandRegistry:
 
 
 def match(query: str, commands: list[Command], limit: int = 200) -> list[Command]:
-    """Commands whose label matches ``query``, best first (fuzzy via rapidfuzz, subsequence as a gate)."""
-    query = query.strip().lower()
-    if not query:
-        return list(commands)[:limit]
+    """Commands whose label matches ``query``, best first (``marie.index.palette_rank``)."""
+    from marie.index.palette_rank import rank
 
-    def subsequence(text: str) -> bool:
-        it = iter(text)
-        return all(ch in it for ch in query if ch != " ")
-
-    candidates = [c for c in commands if subsequence(c.label.lower()) or subsequence(c.id.lower())]
-    try:
-        from rapidfuzz import fuzz
-
-        scored = [(max(fuzz.WRatio(query, c.label.lower()), fuzz.partial_ratio(query, c.title.lower())), c)
-                  for c in candidates]
-        scored.sort(key=lambda pair: -pair[0])
-        return [c for _, c in scored[:limit]]
-    except ImportError:  # rapidfuzz is in the stack; keep a plain order if it is ever missing
-        return candidates[:limit]
+    return rank(query, commands, label=lambda c: c.label, title=lambda c: c.title, ident=lambda c: c.id, limit=limit)

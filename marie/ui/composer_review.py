@@ -74,8 +74,10 @@ class ReviewView(QWidget):
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked if proposal.accepted else Qt.CheckState.Unchecked)
                 for index, hunk in enumerate(proposal.hunks):
+                    # Whitespace-only hunks are marked: they are easy to miss in a diff, and easy to reject.
                     child = QTreeWidgetItem([f"hunk {index + 1}: line {hunk.start + 1} "
-                                             f"(-{hunk.end - hunk.start} +{len(hunk.new)})"])
+                                             f"(-{hunk.end - hunk.start} +{len(hunk.new)})"
+                                             + (" — whitespace only" if hunk.whitespace_only else "")])
                     child.setData(0, FILE_ROLE, proposal.path)
                     child.setData(0, HUNK_ROLE, index)
                     child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -122,12 +122,13 @@ class EditorArea(QWidget):
         self._refresh_welcome()
         self.layoutChanged.emit()
 
-    def set_current(self, page: EditorPage) -> None:
+    def set_current(self, page: QWidget) -> None:
         group = self.group_of(page)
         if group is None:
             return
         self.active = group
         group.setCurrentWidget(page)
+        self._refresh_welcome()
         self.currentChanged.emit()
 
     def set_title(self, page: EditorPage, title: str, tip: str) -> None:
@@ -137,7 +138,7 @@ class EditorArea(QWidget):
             group.setTabText(index, title)
             group.setTabToolTip(index, tip)
 
-    def remove_page(self, page: EditorPage) -> None:
+    def remove_page(self, page: QWidget) -> None:
         """Take the page out of its group; an empty group other than the last one goes too."""
         group = self.group_of(page)
         if group is None:

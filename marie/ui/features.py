@@ -153,42 +153,33 @@ class FeatureRegistry:
             for name, message in failures.items():
                 self._fail(name, message)
         for spec in specs:
-            self.specs[spec.id] = spec
-            missing = self._missing(spec)
-            if missing:
-                self._fail(spec.id, missing)
-                continue
-            try:
-                self.states[spec.id] = spec.setup(self.host) if spec.setup is not None else None
-            except Exception as exc:
-                log.exception("feature %s failed to start", spec.id)
-                self._fail(spec.id, f"{type(exc).__name__}: {exc}")
-                continue
-            self._per_editor[spec.id] = weakref.WeakKeyDictionary()
-            for editor in list(self.host.editors()):
-                self._attach(spec, editor)
+            self._start(spec)
         self.host.editorOpened.connect(self.attach_all)
         self.host.editorClosed.connect(self.detach_all)
 
-    def add(self, spec: FeatureSpec) -> None:
-        """Install one more feature after ``install`` (a plugin's, loaded later): set it up and
-        attach it to the open editors, contained like the others."""
-        if spec.id in self.specs:
-            return
+    def add(self, spec: FeatureSpec) -> bool:
+        """Install one more feature now (a plugin's), on the open editors and the ones to come;
+        contained like the others. False when it failed (the reason is in ``failures``)."""
+        if spec.id in self.specs:         # already there (a plugin loaded twice): the first one stays
+            return False
+        return self._start(spec)
+
+    def _start(self, spec: FeatureSpec) -> bool:
         self.specs[spec.id] = spec
         missing = self._missing(spec)
         if missing:
             self._fail(spec.id, missing)
-            return
+            return False
         try:
             self.states[spec.id] = spec.setup(self.host) if spec.setup is not None else None
         except Exception as exc:
             log.exception("feature %s failed to start", spec.id)
             self._fail(spec.id, f"{type(exc).__name__}: {exc}")
-            return
+            return False
         self._per_editor[spec.id] = weakref.WeakKeyDictionary()
         for editor in list(self.host.editors()):
             self._attach(spec, editor)
+        return True
 
     def attach_all(self, editor: Any) -> None:
         for spec in self.specs.values():
@@ -246,3 +237,16 @@ class FeatureRegistry:
         self.failures[name] = message
         title = self.specs[name].title if name in self.specs else name
         self.host.show_message(f"Editor feature {title} is off: {message}", "warning")
+
+
+def feature_of(editor: Any, feature_id: str) -> Any | None:
+    """The per-editor object of ``feature_id`` for an editor shown in a window (None otherwise)."""
+    window = editor.window() if hasattr(editor, "window") else None
+    registry = getattr(window, "features", None)
+    return registry.get(feature_id, editor) if isinstance(registry, FeatureRegistry) else None
+
+
+def feature_state(window: Any, feature_id: str) -> Any | None:
+    """The window-level object of ``feature_id`` (None when absent or failed)."""
+    registry = getattr(window, "features", None)
+    return registry.state(feature_id) if isinstance(registry, FeatureRegistry) else None

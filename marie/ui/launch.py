@@ -93,6 +93,14 @@ def launch(path: Path | str | None = None, on_ready: Callable[[Any], None] | Non
                 window.close()
             except Exception:
                 pass
+        from marie.ui import projects   # windows opened since (Open Folder, New Window) and their apps
+
+        for other in projects.open_windows():
+            try:
+                other.close()
+            except Exception:
+                pass
+            other.app.close()
         app.close()
         sys.excepthook = previous_hook
         _collect_again(gc_was_enabled)

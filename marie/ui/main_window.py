@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QVBoxLayout, QWid
 from marie.core.event_types import Notice, SettingsChanged
 from marie.ui import session, themes
 from marie.ui.commands import CommandRegistry
-from marie.ui.editor_area import EditorArea
+from marie.ui.editor_area import EditorArea, EditorPage
 from marie.ui.features import FeatureRegistry
 from marie.ui.navigation import NavigationMixin
 from marie.ui.qt_names import Qt
@@ -33,7 +33,7 @@ from marie.ui.statusbar import StatusBar
 from marie.ui.window_commands import MENUS, CommandsMixin
 from marie.ui.window_panels import PanelsMixin
 from marie.ui.window_session import SessionMixin
-from marie.ui.window_tabs import DIRTY, TabsMixin, editor_class  # noqa: F401 (DIRTY: re-exported)
+from marie.ui.window_tabs import DIRTY, TabsMixin  # noqa: F401 (DIRTY: re-exported)
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent   # (its type set-up costs ~2 ms at start-up)
@@ -97,6 +97,7 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
         self._unsubscribe: list[Any] = []
         self._palette: Any = None
         self._last_diff: Any = None
+        self._views: dict[str, QWidget] = {}      # Settings, Keyboard Shortcuts (tabs, made once)
         self._install_navigation()
         from marie.ui.keybindings import Keybindings
 
@@ -105,7 +106,7 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
         self.welcome: Any = None
         self.area = EditorArea(None, self)
         self.area.currentChanged.connect(self._current_changed)
-        self.area.closeRequested.connect(lambda page: self.close_page(page))
+        self.area.closeRequested.connect(self._close_area_tab)
         self.area.layoutChanged.connect(self._schedule_session_save)
         central = QWidget(self)
         column = QVBoxLayout(central)
@@ -182,8 +183,9 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
         if self._restore:
             keep = self.current_editor()
             self.restore_session()
-            if keep is not None and self._page(keep) is not None:   # the file asked for stays in front
-                self.area.set_current(self._page(keep))
+            page = self._page(keep) if keep is not None else None
+            if page is not None:                     # the file asked for stays in front
+                self.area.set_current(page)
         from marie.ui import projects
 
         projects.remember(self.app.root)
@@ -199,6 +201,11 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
     def add_status_widget(self, widget: QWidget) -> None:
         """A permanent widget in the status bar (git branch, LSP state, AI model ...)."""
         self.status_bar.add_widget(widget)
+
+    @property
+    def is_closing(self) -> bool:
+        """True once the window has started closing (a cancelled close leaves it False)."""
+        return self._closing
 
     @staticmethod
     def _dialogs() -> Any:
@@ -231,13 +238,19 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
                 return
         editor = page.editor
         primary = getattr(editor, "primary", None) or editor
-        for other in target.pages():      # the file is already there: just go to it
+        for other in target.pages():      # the file is already shown there: keep one view of it
             if other.editor is primary or getattr(other.editor, "primary", None) is primary:
-                if editor is not primary:
+                if editor is not primary:     # a second view goes; the one there stays
                     self._drop_page(page)
-                self.area.set_current(other)
-                return
+                    self.area.set_current(other)
+                    return
+                replaced = other              # the primary moves in and replaces the second view
+                break
+        else:
+            replaced = None
         self.area.move_page(page, target, self.tab_title(editor), self._tab_tip(editor))
+        if replaced is not None:
+            self._drop_page(replaced)
         editor.setFocus()
 
     # ================================================================ settings views
@@ -252,19 +265,28 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
         return self._show_singleton("keybindings", lambda: KeybindingsView(self), "Keyboard Shortcuts")
 
     def _show_singleton(self, key: str, make: Any, title: str) -> Any:
-        """A non-editor view (Settings, Keyboard Shortcuts) in a dock on the right, made once."""
-        dock = self.docks.get(f"view.{key}")
-        if dock is None:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock.view.{key}")
-            dock.setWidget(make())
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            self.docks[f"view.{key}"] = dock
-            self.panels[f"view.{key}"] = dock.widget()
-        dock.show()
-        dock.raise_()
-        dock.widget().setFocus()
-        return dock.widget()
+        """A view that is not an editor (Settings, Keyboard Shortcuts) as a tab of the editor area,
+        made once and reused (closing its tab keeps it for next time)."""
+        widget = self._views.get(key)
+        if widget is None:
+            widget = self._views[key] = make()
+            widget.setObjectName(widget.objectName() or f"view.{key}")
+        group = self.area.group_of(widget)
+        if group is None:
+            group = self.area.active
+            group.addTab(widget, title)
+            self.area.layoutChanged.emit()
+        self.area.active = group
+        group.setCurrentWidget(widget)
+        self.area.set_current(widget)
+        widget.setFocus()
+        return widget
+
+    def _close_area_tab(self, page: Any) -> None:
+        if isinstance(page, EditorPage):
+            self.close_page(page)
+        else:                              # a view (Settings ...): kept for the next time it is shown
+            self.area.remove_page(page)
 
     # ================================================================ themes and settings
     def set_theme(self, mode: str) -> None:
@@ -305,7 +327,9 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
                 self.hot_exit.flush()
         else:
             for editor in [e for e in self.editors() if e.is_dirty()]:
-                self.area.set_current(self._page(editor))
+                page = self._page(editor)
+                if page is not None:
+                    self.area.set_current(page)
                 answer = dialogs.ask_save_changes(self, self.tab_title(editor, plain=True))
                 if answer == dialogs.CANCEL or (answer == dialogs.SAVE and not self.save(editor)):
                     event.ignore()

@@ -10,7 +10,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from marie.index.palette_rank import match_positions
 from marie.ui.commands import Command, CommandRegistry, match
+from marie.ui.match_highlight import MatchDelegate, set_row
 
 
 class CommandPalette(QDialog):
@@ -27,6 +29,7 @@ class CommandPalette(QDialog):
         self.input = QLineEdit(self)
         self.input.setPlaceholderText("Type a command")
         self.list = QListWidget(self)
+        self.list.setItemDelegate(MatchDelegate(self.list))
         layout.addWidget(self.input)
         layout.addWidget(self.list)
         self.input.textChanged.connect(self.refill)
@@ -39,14 +42,19 @@ class CommandPalette(QDialog):
         self.list.clear()
         commands = [c for c in self.registry.all() if c.id != "palette.show" and c.is_enabled()]
         for command in match(query, commands):
-            text = command.label
-            if command.shortcut:
-                text += f"    {QKeySequence(command.shortcut).toString(QKeySequence.SequenceFormat.NativeText)}"
-            item = QListWidgetItem(text)
+            shortcut = self._shortcut(command)
+            item = QListWidgetItem()
+            set_row(item, command.label, match_positions(query.strip(), command.label),
+                    QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText) if shortcut else "")
             item.setData(Qt.ItemDataRole.UserRole, command.id)
             self.list.addItem(item)
         if self.list.count():
             self.list.setCurrentRow(0)
+
+    def _shortcut(self, command: Command) -> str | None:
+        """The shortcut the window gave the command (keybindings.toml wins over the default)."""
+        bindings = getattr(self.parentWidget(), "keybindings", None)
+        return bindings.shortcut_for(command) if bindings is not None else command.shortcut
 
     def selected(self) -> Command | None:
         item = self.list.currentItem()

@@ -78,7 +78,17 @@ def remember(root: Path) -> None:
 
 # ---------------------------------------------------------------------------------------- windows
 def open_windows() -> list[Any]:
-    return [w for w in _windows if not getattr(w, "_closing", True)]
+    alive = []
+    for window in list(_windows):
+        try:
+            closing = window.is_closing
+        except RuntimeError:          # deleted by Qt
+            closing = True
+        if closing:
+            _windows.remove(window)
+        else:
+            alive.append(window)
+    return alive
 
 
 def open_window(root: Path, like: Any | None = None) -> Any:
@@ -113,9 +123,14 @@ def open_folder(window: Any, root: Path, where: str = "this") -> Any | None:
     new = open_window(root, like=window if where == "this" else None)
     if where == "this":
         window.close()
-        if not window._closing:        # the user cancelled (unsaved changes, hot exit off)
+        if not window.is_closing:      # the user cancelled (unsaved changes, hot exit off)
             new.close()
             return None
+        from PySide6.QtCore import QTimer
+
+        # the old services stop once the closed window's last events have run (App.close is idempotent:
+        # launch() and the window made by open_window close theirs too)
+        QTimer.singleShot(0, window.app.close)
     return new
 
 

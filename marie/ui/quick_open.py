@@ -13,7 +13,9 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
+from marie.index.palette_rank import match_positions, positions_in_name
 from marie.index.snapshot import display_path
+from marie.ui.match_highlight import MatchDelegate, set_row
 
 
 class PickerDialog(QDialog):
@@ -33,6 +35,7 @@ class PickerDialog(QDialog):
         self.query = QLineEdit(self)
         self.query.setPlaceholderText(self.placeholder)
         self.list = QListWidget(self)
+        self.list.setItemDelegate(MatchDelegate(self.list))
         self.status = QLabel("", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -59,19 +62,24 @@ class PickerDialog(QDialog):
             return self.compute(query)
 
         self.app.tasks.submit(job, name="quick open", worker=self.worker,
-                              on_done=lambda rows, s=seq: self._show(s, rows))
+                              on_done=lambda rows, s=seq, q=query: self._show(s, rows, q))
 
     def compute(self, query: str) -> list[tuple[str, str, Any]]:
         """(label, detail, payload) rows for ``query``. Runs on the worker."""
         raise NotImplementedError
 
-    def _show(self, seq: int, rows) -> None:
+    def highlight(self, item: QListWidgetItem, query: str, label: str, detail: str) -> None:
+        """The row's look: matched characters in bold, the detail dimmed."""
+        set_row(item, label, match_positions(query, label), detail)
+
+    def _show(self, seq: int, rows, query: str = "") -> None:
         if rows is None or seq != self._seq:
             return                                 # stale answer: a newer one is coming
         self.shown_seq = seq
         self.list.clear()
         for label, detail, payload in rows:
-            item = QListWidgetItem(f"{label}    {detail}" if detail else label)
+            item = QListWidgetItem()
+            self.highlight(item, query.strip(), label, detail)
             item.setData(Qt.ItemDataRole.UserRole, payload)
             item.setToolTip(detail or label)
             self.list.addItem(item)
@@ -117,8 +125,16 @@ class QuickOpenDialog(PickerDialog):
     placeholder = "Go to file (name, path, or name:line)"
 
     def compute(self, query: str):
-        return [(display_path(m.path).rsplit("/", 1)[-1], display_path(m.path), (m.path, m.line, m.column))
+        return [(display_path(m.path).rsplit("/", 1)[-1], display_path(m.path).rpartition("/")[0],
+                 (m.path, m.line, m.column))
                 for m in self.app.index.find(query, limit=60)]
+
+    def highlight(self, item: QListWidgetItem, query: str, label: str, detail: str) -> None:
+        """The file name with its matched characters in bold, its folder dimmed after it."""
+        query = query.split(":", 1)[0]             # "name:line" matches the name part
+        path = f"{detail}/{label}" if detail else label
+        in_name, in_folder = positions_in_name(query, path)
+        set_row(item, label, in_name, detail, in_folder)
 
     def choose(self, payload) -> None:
         rel, line, column = payload
@@ -128,9 +144,6 @@ class QuickOpenDialog(PickerDialog):
 
 def show_quick_open(window: Any) -> QuickOpenDialog:
     """Open (or reuse) the window's quick-open dialog."""
-    dialog = getattr(window, "_marie_quick_open", None)
-    if dialog is None:
-        dialog = QuickOpenDialog(window)
-        window._marie_quick_open = dialog
+    dialog = window.findChild(QuickOpenDialog) or QuickOpenDialog(window)   # one per window
     dialog.open()
     return dialog

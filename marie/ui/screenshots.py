@@ -1,7 +1,9 @@
 """Render the main window to PNG files, offscreen: ``python -m marie.ui.screenshots OUT_DIR``.
 
-One picture per theme (light, dark) of the window with a Python file open, so anyone can look at
-the UI without a display. Uses a throw-away MARIE_HOME and workspace so no real session is touched.
+One picture per theme (light, dark) of the window with a Python file open, then (light theme) the
+welcome view of a first run, a split editor with the terminal below, and the Settings view, so
+anyone can look at the UI without a display. Uses a throw-away MARIE_HOME and workspace so no real
+session is touched.
 """
 
 from __future__ import annotations
@@ -48,9 +50,33 @@ if __name__ == "__main__":
 '''
 
 
+def _settle(qt_app, rounds: int = 20) -> None:
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for _ in range(rounds):       # let docks lay out, lexers style, panels load
+        qt_app.processEvents()
+        # processEvents() leaves deleteLater() alone (the event loop does it), and the dock layout
+        # retires its old tab bars that way: without this they stay drawn.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _save(window, file: Path) -> Path:
+    if not window.grab().save(str(file), "PNG"):
+        raise OSError(f"could not write {file}")
+    return file
+
+
+def _close(window, qt_app) -> None:
+    window.close()
+    window.deleteLater()
+    window.app.close()
+    qt_app.processEvents()
+
+
 def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
-           size: tuple[int, int] = (1280, 800)) -> list[Path]:
-    """Write ``main-<theme>.png`` for each theme into ``out_dir``; returns the files."""
+           size: tuple[int, int] = (1280, 800), extras: bool = True) -> list[Path]:
+    """Write ``main-<theme>.png`` for each theme into ``out_dir`` (and, with ``extras``,
+    ``welcome.png``, ``split-terminal.png`` and ``settings.png``); returns the files."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -73,31 +99,44 @@ def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
             sample.write_text(SAMPLE, encoding="utf-8")
             (root / "README.md").write_text("# Inventory\n", encoding="utf-8")
             (root / "pyproject.toml").write_text("[project]\nname = \"inventory\"\n", encoding="utf-8")
-            for theme in themes_to_render:
-                app = App(root, QtDispatcher())
-                window = MainWindow(app, restore=False)
+
+            def window_on(theme: str) -> MainWindow:
+                window = MainWindow(App(root, QtDispatcher()), restore=False)
                 window.resize(*size)
                 themes.apply_theme(theme)
                 window.show()
+                return window
+
+            for theme in themes_to_render:
+                window = window_on(theme)
                 editor = window.open_file(sample, 18, 9)
                 if editor is not None:
                     editor.goto(18, 9)
-                from PySide6.QtCore import QCoreApplication, QEvent
-
-                for _ in range(20):       # let docks lay out, lexers style, panels load
-                    qt_app.processEvents()
-                    # processEvents() leaves deleteLater() alone (the event loop does it), and the
-                    # dock layout retires its old tab bars that way: without this they stay drawn.
-                    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-                file = out_dir / f"main-{theme}.png"
-                if not window.grab().save(str(file), "PNG"):
-                    raise OSError(f"could not write {file}")
-                written.append(file)
-                window.hot_exit.enabled  # noqa: B018 (keep the object alive until here)
-                window.close()
-                window.deleteLater()
-                app.close()
-                qt_app.processEvents()
+                _settle(qt_app)
+                written.append(_save(window, out_dir / f"main-{theme}.png"))
+                _close(window, qt_app)
+            if extras:
+                # the first run: no editor open, the Files panel in front, the welcome view
+                window = window_on("light")
+                _settle(qt_app)
+                written.append(_save(window, out_dir / "welcome.png"))
+                # a split editor (one document, two views) with the terminal panel below
+                editor = window.open_file(sample, 18, 9)
+                window.split_editor("right")
+                clone = window.current_editor()
+                if clone is not None:
+                    clone.goto(30, 5)
+                if "terminal" in window.docks:
+                    window.show_panel("terminal")
+                _settle(qt_app, 40)
+                written.append(_save(window, out_dir / "split-terminal.png"))
+                # the Settings view, searched (in the editor area, the split closed again)
+                window.close_tab()
+                view = window.show_settings_view()
+                view.search.setText("editor")
+                _settle(qt_app)
+                written.append(_save(window, out_dir / "settings.png"))
+                _close(window, qt_app)
         finally:
             if old_home is None:
                 os.environ.pop("MARIE_HOME", None)

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLin
 from marie.core.event_types import SettingsChanged
 from marie.ui.settings_catalog import SettingDoc, catalog, parse_value
 
-COLUMNS = ("Setting", "Value", "Default", "From", "Description")
+COLUMNS = ("Setting", "Value", "From", "Description", "Default")
+KEY, VALUE, SOURCE, DESCRIPTION, DEFAULT = range(5)
 
 
 class SettingsView(QWidget):
@@ -41,8 +42,10 @@ class SettingsView(QWidget):
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        header.moveSection(DEFAULT, SOURCE)       # shown as: Setting, Value, Default, From, Description
+        self.table.setWordWrap(False)          # one line a setting; the full description is the tooltip
         layout.addWidget(self.table, 1)
         self.docs: list[SettingDoc] = catalog()
         self.rows: dict[str, int] = {}
@@ -55,16 +58,16 @@ class SettingsView(QWidget):
     # -- building ---------------------------------------------------------------------------------
     def _fill(self) -> None:
         self._filling = True
-        settings = self.app.settings
         self.table.setRowCount(len(self.docs))
         for row, doc in enumerate(self.docs):
             self.rows[doc.key] = row
-            self.table.setItem(row, 0, _item(doc.key))
-            self.table.setItem(row, 2, _item(_show(doc.default)))
-            self.table.setItem(row, 4, _item(doc.description or "(no description)"))
-            self.table.setCellWidget(row, 1, self._value_editor(doc))
+            self.table.setItem(row, KEY, _item(doc.key))
+            self.table.setItem(row, DEFAULT, _item(_show(doc.default)))
+            self.table.setItem(row, DESCRIPTION, _item(doc.description or "(no description)"))
+            self.table.setCellWidget(row, VALUE, self._value_editor(doc))
             self._refresh_row(doc.key)
-        self.table.resizeColumnsToContents()
+        for column, width in ((KEY, 230), (VALUE, 130), (SOURCE, 70), (DEFAULT, 110)):
+            self.table.setColumnWidth(column, width)
         self._filling = False
 
     def _value_editor(self, doc: SettingDoc) -> QWidget:
@@ -88,7 +91,7 @@ class SettingsView(QWidget):
         value = settings.get(key)
         locked = settings.locked(key)
         layer = settings.layer_of(key)
-        self.table.setItem(row, 3, _item(f"{layer} (locked)" if locked else layer))
+        self.table.setItem(row, SOURCE, _item(f"{layer} (locked)" if locked else layer))
         editor = self._editors[key]
         was, self._filling = self._filling, True
         try:

@@ -60,8 +60,10 @@ def show_file_symbols(window: Any) -> FileSymbolPicker | None:
     except ValueError:
         window.show_message("The file is outside the workspace", "info")
         return None
+    old = window.findChild(FileSymbolPicker)      # one per window, for the current file
+    if old is not None:
+        old.deleteLater()
     dialog = FileSymbolPicker(window, rel)
-    window._marie_symbol_picker = dialog
     dialog.open()
     return dialog
 
@@ -70,9 +72,6 @@ def show_workspace_symbols(window: Any) -> WorkspaceSymbolPicker:
     index = window.app.index
     if not index.symbol_index.ready and (index.symbol_index._task is None):
         index.symbol_index.start()
-    dialog = getattr(window, "_marie_workspace_symbols", None)
-    if dialog is None:
-        dialog = WorkspaceSymbolPicker(window)
-        window._marie_workspace_symbols = dialog
+    dialog = window.findChild(WorkspaceSymbolPicker) or WorkspaceSymbolPicker(window)   # one per window
     dialog.open()
     return dialog

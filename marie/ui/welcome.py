@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QVBoxLayout)
 
 from marie.ui.qt_names import Qt
 
@@ -68,9 +68,10 @@ class WelcomeView(QFrame):
         self.recent.setMaximumWidth(480)
         self.recent.itemActivated.connect(self._open_recent)
         self.recent.itemClicked.connect(self._open_recent)
-        start.addWidget(self.recent, 1)
+        start.addWidget(self.recent)
         self.no_recent = QLabel("No recent folders yet: Open Folder\u2026 adds one.", self)
         start.addWidget(self.no_recent)
+        start.addStretch(1)
 
         side = QVBoxLayout()
         columns.addLayout(side, 1)
@@ -115,6 +116,9 @@ class WelcomeView(QFrame):
             item.setData(Qt.ItemDataRole.UserRole, str(folder))
             item.setToolTip(str(folder))
             self.recent.addItem(item)
+        rows = max(1, self.recent.count())
+        self.recent.setFixedHeight(rows * (self.recent.sizeHintForRow(0) if self.recent.count() else 20)
+                                   + 2 * self.recent.frameWidth() + 4)
         self.no_recent.setVisible(self.recent.count() == 0)
         self.recent.setVisible(self.recent.count() > 0)
         while self.shortcut_grid.count():

@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from marie.core.event_types import FileSaved
 from marie.ui.editor_area import EditorGroup, EditorPage
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ def editor_class():
 
 class TabsMixin:
     """Tabs and files of ``MainWindow`` (see the module docstring)."""
+
+    app: Any   # (set by MainWindow.__init__)
 
     # ================================================================ contract API
     def open_file(self, path: Path | str, line: int | None = None, column: int | None = None) -> Any | None:
@@ -327,6 +330,9 @@ class TabsMixin:
             self.disk_watcher.forget(editor)
         if self.hot_exit is not None:
             self.hot_exit.forget(editor)
+        # the editor wrote the file itself (not through the write path): git status and the disk
+        # watcher hear of it now rather than from the file watcher later
+        self.app.events.publish(FileSaved(Path(editor.path)))
         self.refresh_editor_title(editor)
         self.status_bar.show_editor(self.current_editor())
         self.show_message(f"Saved {Path(editor.path).name}")

@@ -53,7 +53,7 @@ def test_cli_apply_and_refused_auto(tmp_path):
               {"text": "done"}]
     with FakeOpenAIServer(script) as server:
         settings(home, server.base_url)
-        out = marie(home, "fix", "--mode", "auto", "--apply", cwd=root)
+        out = marie(home, "fix", "--mode", "auto", "--apply", "--model", "server:fake", cwd=root)
         assert out.returncode == 0, out.stderr
         assert (root / "calc.py").read_text() == CALC.replace("a - b", "a + b")
         assert "undo with: marie checkpoint restore" in out.stderr

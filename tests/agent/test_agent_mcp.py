@@ -16,15 +16,9 @@ from marie.agent.mcp_client import MCPTools
 from marie.agent.service import agent_service
 from marie.agent.tools.base import ToolError
 from tests.agent.fake_openai import FakeOpenAIServer, call
-from tests.agent.helpers import make_agent_app, make_project
+from tests.agent.helpers import free_port, make_agent_app, make_project
 
 SERVER = str(Path(__file__).with_name("mcp_server.py"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +90,49 @@ def test_mcp_tools_in_the_loop_under_permissions(tmp_path, http_server):
     assert "denied by the rule calc__shout" in session.steps[1].result
     assert "bad arguments" in session.steps[2].result
     assert asked == ["calc__add"]      # denied and malformed calls never ask
+
+
+def test_remote_mcp_servers_are_refused_when_ai_is_local_only(tmp_path, http_server):
+    root = make_project(tmp_path / "ws", git=False)
+    app = make_agent_app(root, agent={"mcp": {"servers": {"far": {"url": "https://mcp.example.invalid/mcp"},
+                                                          "near": {"url": http_server}}}})
+    try:
+        app.settings.set_user("ai.local_only", True)
+        mcp = agent_service(app).mcp()
+        assert "ai.local_only" in mcp.failures["far"]
+        assert sorted({t.name.split("__")[0] for t in mcp.tools()}) == ["near"]
+    finally:
+        app.close()
+
+
+def test_mcp_calls_pass_the_governance_gate(http_server):
+    seen = []
+
+    class Outcome:
+        def __init__(self, text):
+            from marie.ai.types import ChatRequest, Message
+
+            self.request = ChatRequest([Message("user", text.replace("secret-1", "[REDACTED]"))])
+
+        def restore(self, text):
+            return text.replace("[REDACTED]", "secret-1")
+
+    def gate(destination, text, local):
+        seen.append((destination, local))
+        if "forbidden" in text:
+            raise PermissionError("the policy refuses this")
+        return Outcome(text)
+
+    mcp = MCPTools({"remote": {"url": http_server}, "local": {"command": sys.executable, "args": [SERVER]}}, gate=gate)
+    try:
+        mcp.start()
+        # The server saw the redacted text (it upper-cased "[REDACTED]", not the secret); the result is
+        # mapped back for the model.
+        assert mcp.call("remote", "shout", {"text": "key secret-1"}).text == "KEY secret-1"
+        assert mcp.call("local", "add", {"a": 1, "b": 1}).text == "2"
+        with pytest.raises(ToolError, match="not sent"):
+            mcp.call("remote", "shout", {"text": "forbidden"})
+        assert seen[0] == (http_server, True) and seen[1] == ("mcp:local", True)
+        assert len(mcp.calls) == 2      # the refused call never reached the server
+    finally:
+        mcp.close()

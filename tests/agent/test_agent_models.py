@@ -4,22 +4,13 @@ on 127.0.0.1 with a tool-calling chat format (``chatml-function-calling``)."""
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import jsonschema
 import pytest
 
 from marie.agent.service import agent_service
 from marie.app import App
 from marie.core.settings import Settings
-from tests.agent.helpers import make_agent_app, make_project
-
-pytest.importorskip("llama_cpp", reason="llama-cpp-python is part of requirements.txt")
+from tests.agent.helpers import llama_server, make_agent_app, make_project
 
 
 def test_gemma_makes_one_grammar_valid_tool_call(tmp_path, gemma_path):
@@ -44,39 +35,10 @@ def test_gemma_makes_one_grammar_valid_tool_call(tmp_path, gemma_path):
     assert step.tool in run.toolset.names() and step.ok, step.result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def function_server(gemma_path, tmp_path_factory):
-    port = free_port()
-    log = (tmp_path_factory.mktemp("llama-fc") / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gemma_path), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "4096", "--n_threads", "1", "--model_alias", "gemma",
-                             "--chat_format", "chatml-function-calling"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, "llama_cpp.server exited at start"
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama_cpp.server did not start in 90 s"
-            time.sleep(0.2)
+    with llama_server(gemma_path, tmp_path_factory.mktemp("llama-fc") / "server.log", "chatml-function-calling") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_openai_native_tool_calls_against_llama_cpp_server(tmp_path, function_server):
@@ -84,9 +46,15 @@ def test_openai_native_tool_calls_against_llama_cpp_server(tmp_path, function_se
     app = make_agent_app(root, function_server, agent={"answer_tokens": 96}, timeout_s=600.0)
     try:
         # A named tool_choice: the server's chatml-function-calling format then constrains the call
-        # (it does not implement "required").
-        run = agent_service(app).start_run("Read the file calc.py with the read_file tool.", mode="plan",
-                                           max_steps=1, tool_choice="read_file")
+        # (it does not implement "required"). Two tools only: each declaration lengthens the prompt,
+        # which one CPU thread reads slowly.
+        from marie.agent.loop import AgentRun
+        from marie.agent.session import AgentSession
+        from marie.agent.tools import files
+
+        tools = [t for t in files.tools() if t.name in ("read_file", "list_folder")]
+        run = AgentRun(app, AgentSession("Read the file calc.py with the read_file tool.", mode="plan"),
+                       tools=tools, max_steps=1, tool_choice="read_file")
         assert not run.grammar_mode()        # native tool calling
         session = run.run()
     finally:

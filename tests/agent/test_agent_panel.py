@@ -5,7 +5,6 @@ the apply, cancel a running command. The model is a loopback server with a fixed
 from __future__ import annotations
 
 import sys
-import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -117,5 +116,31 @@ def test_pane_deny_and_cancel_a_running_command(qtbot, project):
             assert "the user declined" in steps[0].result and "cancelled" in steps[1].summary
             assert (project / "calc.py").read_text() == CALC
             assert len(server.requests) == 2
+        finally:
+            close_pane(pane)
+
+
+def test_pane_saves_a_rule_and_continues_a_saved_session(qtbot, project):
+    script = [{"calls": [call("run_command", {"command": "touch one.txt"})]}, {"text": "made one"},
+              {"calls": [call("run_command", {"command": "touch two.txt"})]}, {"text": "made two"}]
+    with FakeOpenAIServer(script) as server:
+        pane = open_pane(qtbot, project, server.base_url)
+        try:
+            pane.task_edit.setText("make a file")
+            qtbot.mouseClick(pane.run_button, LEFT)
+            qtbot.waitUntil(lambda: pane.approval.isVisible(), timeout=15000)
+            qtbot.mouseClick(pane.rule_button, LEFT)
+            qtbot.waitUntil(lambda: pane.task is None, timeout=20000)
+            assert "run_command(touch)" in pane.app.settings.get("agent.permissions.allow")
+            first = pane.run.session.id
+            assert pane.sessions.count() == 1 and pane.sessions.currentData() == first
+            # Continue it: the saved rule means the second touch is not asked.
+            pane.task_edit.clear()
+            qtbot.keyClicks(pane.task_edit, "and another")
+            qtbot.mouseClick(pane.continue_button, LEFT)
+            qtbot.waitUntil(lambda: pane.task is None and "made two" in pane.status.text(), timeout=20000)
+            assert pane.run.session.id == first and [s.tool for s in pane.run.session.steps] == ["run_command"] * 2
+            assert (project / "one.txt").exists() and (project / "two.txt").exists()
+            assert not pane.approval.isVisible()
         finally:
             close_pane(pane)

@@ -135,3 +135,25 @@ def test_session_is_saved_reopened_continued_and_exported(project):
     md = again.to_markdown()
     assert "# Agent session" in md and "`list_folder`" in md and "The README is one line." in md
     assert json.loads(json.dumps(again.to_dict()))["steps"][1]["tool"] == "read_file"
+
+
+def test_cancel_while_the_model_is_answering_stops_at_once(project):
+    import threading
+
+    held = threading.Event()
+    with FakeOpenAIServer([{"text": "late", "wait": held}]) as server:
+        app = make_agent_app(project, server.base_url)
+        try:
+            run = agent_service(app).start_run("think", mode="auto")
+            done: list = []
+            worker = threading.Thread(target=lambda: done.append(run.run()))
+            worker.start()
+            while not server.requests:
+                worker.join(0.05)
+            run.cancel()
+            worker.join(20)
+            assert done and done[0].finished == "cancelled"
+            assert not held.is_set()           # the answer never came: the stream was abandoned
+        finally:
+            held.set()
+            app.close()

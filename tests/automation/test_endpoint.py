@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import stat
-import subprocess
-import sys
 import threading
 import time
 

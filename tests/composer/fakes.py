@@ -42,3 +42,47 @@ def install(app, answers, **kw) -> FakeModel:
     model = FakeModel(answers, **kw)
     app.__dict__["ai"] = model  # replaces the lazily-built AIService for this app
     return model
+
+
+class FakeBaseModel(FakeModel):
+    """A local base model (no chat template) with the provider's raw-prompt path: ``complete_prompt``
+    answers the scripted texts in order and records each prompt and its stop strings. It stands in for
+    ``LocalProvider.complete_prompt`` behind ``app.ai`` (the real one runs in test_composer_gemma.py)."""
+
+    base_model = True
+
+    def __init__(self, answers: list[str], **kw) -> None:
+        super().__init__(answers, local=True, grammar=True, **kw)
+        self.prompts: list[tuple[str, tuple[str, ...], int]] = []
+        self.gated: list[str] = []
+        self.usage = self
+
+    # app.ai's side
+    def provider(self, name):
+        return self
+
+    def _model_for(self, provider, model):
+        return model or "fake-base"
+
+    def active_model(self, task):
+        return "local:fake-base"
+
+    def gate(self, provider, request, task="chat", model="", **kw):
+        self.gated.append(request.messages[-1].content)
+
+    def record(self, *args, **kw):
+        pass
+
+    # the provider's side
+    def complete_prompt(self, prompt, model="", *, max_tokens=48, stop=(), token=None, on_text=None,
+                        skip_if_busy=True):
+        from marie.ai.provider import Result
+
+        self.prompts.append((prompt, tuple(stop), max_tokens))
+        if not self.answers:
+            raise AssertionError("FakeBaseModel: no scripted answer left")
+        text = self.answers.pop(0)
+        if on_text:
+            on_text(text)
+        return Result(text, Usage(prompt_tokens=len(prompt) // 4, completion_tokens=max(1, len(text) // 4)),
+                      "fake-base")

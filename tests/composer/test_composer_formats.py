@@ -245,3 +245,19 @@ def test_composer_trimmed_hunk_must_agree_with_its_surroundings():
     states, errors = run(answer, "udiff", text, "g.py")
     assert errors
     assert states["g.py"].text == text
+
+
+def test_composer_tight_grammar_only_allows_the_files_own_lines():
+    from llama_cpp import LlamaGrammar
+
+    from marie.composer.formats.grammar import tight_search_replace
+
+    text = 'def add(a, b):\n    return a + b  # "sum"\\\n\n\ndef mul(a, b):\n\treturn a * b\n'
+    g = tight_search_replace({"calc.py": text}, max_edits=2)
+    assert LlamaGrammar.from_string(g, verbose=False) is not None
+    assert '"calc.py"' in g and "path ::=" not in g  # no new file unless asked
+    assert "{0,1}" in g  # at most two blocks
+    # Each line is a literal (escaped), chained to the next; a SEARCH run starts on a non-blank line.
+    assert 'f0l1 ::= "    return a + b  # \\"sum\\"\\\\\\n" f0l2?' in g
+    assert "search0 ::= f0l0 | f0l1 | f0l4 | f0l5" in g
+    assert "path ::=" in tight_search_replace({"calc.py": text}, new_file=True)

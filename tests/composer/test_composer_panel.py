@@ -141,3 +141,16 @@ def test_composer_pane_says_plainly_when_the_model_cannot_produce_an_edit(qtbot,
     qtbot.mouseClick(pane.stronger_button, Qt.MouseButton.LeftButton)
     assert shown == ["models"]
     assert (workspace / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+
+def test_composer_pane_marks_whitespace_only_hunks_for_review(qtbot, pane, workspace):
+    (workspace / "w.py").write_text('D = {"a":  1}\nx = 1\n')
+    answer = sr("w.py", 'D = {"a":  1}\n', 'D = {"a": 1}\n')
+    pane.app.__dict__["ai"] = FakeModel([answer])
+    pane.instruction.setText("tidy @file:w.py")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.review.file_item("w.py") is not None, timeout=10000)
+    hunk = pane.review.hunk_item("w.py", 0)
+    assert "whitespace only" in hunk.text(0)
+    hunk.setCheckState(0, Qt.CheckState.Unchecked)
+    assert not pane.apply_button.isEnabled()

@@ -91,3 +91,28 @@ def test_composer_sanity_refusal_is_retried_with_the_reason_shown(app, workspace
     assert "removes most of the file" in fake.requests[1].messages[-1].content
     assert proposal.ok and len(proposal.attempts) == 2
     assert proposal.changeset.file("calc.py").result_text() == CALC + "\n\ndef sub(a, b):\n    return a - b\n"
+
+
+def test_composer_sanity_refuses_removed_functions_and_new_undefined_names(calc):
+    renamed = sr("calc.py", "def add(a, b):\n", "def mul(a, b):\n")
+    reasons = gate(calc, renamed, "sr", "add a docstring to mul")
+    assert any("removes add" in r for r in reasons) and any("defines mul twice" in r for r in reasons)
+    assert not any("removes add" in r for r in gate(calc, renamed.replace("mul(a", "plus(a"), "sr",
+                                                     "rename add to plus"))
+    root = sr("calc.py", "    return a * b\n", "    return a * b\n\n\ndef root(x):\n    return math.sqrt(x)\n")
+    assert any("uses math" in r for r in gate(calc, root, "sr", "add a function root(x)"))
+
+
+def test_composer_sanity_strict_refuses_approximate_and_unrelated_changes(tmp_path):
+    (tmp_path / "config.py").write_text("TIMEOUT = 30\nRETRIES = 3\n")
+    wrong_line = sr("config.py", "RETRIES = 3\n", "RETRIES = 6\n")
+    edits = formats.parse(wrong_line, "sr")
+    cs = build_changeset(tmp_path, edits, "set TIMEOUT to 60", format="sr")
+    assert any("does not touch anything the request names" in r
+               for r in sanity.check(cs, edits, "set TIMEOUT to 60", strict=True))
+    assert sanity.check(cs, edits, "set TIMEOUT to 60") == []  # chat models are not held to it
+    (tmp_path / "calc.py").write_text(CALC)
+    drifted = sr("calc.py", "def add(a, b):\n    return a - b\n", "def mul(a, b):\n    return a * b\n")
+    edits = formats.parse(drifted, "sr")
+    cs = build_changeset(tmp_path, edits, "add sub", format="sr")
+    assert any("only resemble" in r for r in sanity.check(cs, edits, "add sub", strict=True))

@@ -3,8 +3,9 @@
 The graph is read from the source (every ``import``, at module level or inside a function, because a
 lazy import is still a dependency), per package: ``marie.index.search`` importing
 ``marie.workspace.writes`` is the edge index -> workspace. Imports under ``if TYPE_CHECKING:`` are
-dependencies too, with one exception: ``marie.core.event_types``, the catalogue of events, names the
-payload types of other packages for annotations only (importing it loads nothing outside core).
+dependencies too, with two exceptions, the catalogues of the seams: ``marie.core.event_types`` (the
+events) and ``marie.services`` (the service Protocols) name the value types of other packages for
+annotations only (importing either loads nothing); their own type-only imports are not edges.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import marie
 
 ROOT = Path(marie.__file__).parent
-TYPE_ONLY_ALLOWED = {"marie.core.event_types"}
+TYPE_ONLY_ALLOWED = {"marie.core.event_types", "marie.services"}
 
 
 def _module_name(path: Path) -> str:

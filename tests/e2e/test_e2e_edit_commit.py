@@ -18,7 +18,9 @@ def git_rows(panel, group: str) -> list[str]:
 def quick_open(qtbot, window, query: str):
     """Ctrl+P, type ``query``, wait for results, Enter. Returns the dialog."""
     shortcut(qtbot, window, Qt.Key.Key_P, CTRL)
-    dialog = getattr(window, "_marie_quick_open", None)
+    from marie.ui.quick_open import QuickOpenDialog
+
+    dialog = window.findChild(QuickOpenDialog)
     assert dialog is not None and dialog.isVisible(), "Ctrl+P did not open quick open"
     qtbot.keyClicks(dialog.query, query)
     qtbot.waitUntil(lambda: dialog.list.count() > 0 and dialog.shown_seq == dialog._seq, timeout=10000)

@@ -106,3 +106,21 @@ def test_fast_forward_pull_goes_through_the_write_path(gapp, repo, tmp_path, wri
     assert written[-1].label == "git pull" and written[-1].written == ("src/b.py",)
     gapp.checkpoints.restore(written[-1].checkpoint_id)
     assert files(repo) == before
+
+
+def test_rebase_stop_and_abort_are_both_announced_and_undoable(gapp, repo, tmp_path, written):
+    from tests.git.test_git_rebase import make_diverged
+
+    make_diverged(tmp_path, gapp, repo)
+    before = files(repo)
+    stopped = gapp.git.pull_sync(rebase=True)
+    assert stopped.kind == "rebase-conflicts"
+    assert written[-1].label == "git pull" and "a.txt" in written[-1].written
+    assert "<<<<<<<" in (repo / "a.txt").read_text()
+
+    gapp.git.rebase_abort_sync()
+    assert files(repo) == before
+    assert written[-1].label == "git rebase abort" and "a.txt" in written[-1].written
+    # the abort itself is undoable: restoring its checkpoint brings the stopped state back
+    gapp.checkpoints.restore(written[-1].checkpoint_id)
+    assert "<<<<<<<" in (repo / "a.txt").read_text()

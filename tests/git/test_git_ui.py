@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from marie.ui.features import feature_of
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -77,7 +79,7 @@ def test_diff_view_stages_selected_lines(qtbot, window, repo):
 def test_gutter_marks_buffer_changes_and_reverts(qtbot, window, repo):
     editor = window.open_file(repo / "a.txt")
     assert editor is not None
-    gutter = editor._git_gutter
+    gutter = feature_of(editor, "git_gutter")
     lines = (repo / "a.txt").read_text().splitlines()
     lines[1] = "TWO"            # modified
     lines.insert(4, "added")    # added (new line 5)
@@ -211,7 +213,7 @@ def test_ai_button_fills_the_message_from_the_real_model(qtbot, window, repo, ge
 
 def test_blame_in_gutter_shows_not_committed_for_unsaved_lines(qtbot, window, repo):
     editor = window.open_file(repo / "a.txt")
-    gutter = editor._git_gutter
+    gutter = feature_of(editor, "git_gutter")
     lines = editor.text().splitlines()
     lines.insert(2, "new unsaved line")
     editor.set_text("\n".join(lines) + "\n")
@@ -220,3 +222,16 @@ def test_blame_in_gutter_shows_not_committed_for_unsaved_lines(qtbot, window, re
     assert [b.line for b in gutter.blame if not b.committed] == [3]
     assert gutter.blame_tip(3).startswith("Not committed yet")
     assert "first" in gutter.blame_tip(4)   # "three", shifted down one line, still blamed on "first"
+
+
+def test_saving_in_the_editor_announces_the_save_and_git_sees_it(qtbot, window, repo):
+    from marie.core.event_types import FileSaved
+
+    saved = []
+    window.app.events.on(FileSaved, lambda event: saved.append(event.path))
+    editor = window.open_file(repo / "a.txt")
+    editor.set_text("changed in the editor\n")
+    assert window.save(editor)
+    qtbot.waitUntil(lambda: saved == [repo / "a.txt"], timeout=10000)
+    qtbot.waitUntil(lambda: window.app.git.last_status is not None
+                    and "a.txt" in window.app.git.last_status.files, timeout=15000)

@@ -25,6 +25,18 @@ def ask(text: str) -> ChatRequest:
     return ChatRequest([Message("user", text)], max_tokens=8)
 
 
+def refused_offline(app, network_attempts, match: str, text: str = "hello") -> errors.Refused:
+    """``complete`` is refused with ``match`` and not one connection was even tried; closes the app."""
+    before = len(network_attempts)
+    try:
+        with pytest.raises(errors.Refused, match=match) as info:
+            app.ai.complete("chat", ask(text))
+        assert len(network_attempts) == before
+        return info.value
+    finally:
+        app.close()
+
+
 def audit_kinds(app) -> list[str]:
     return [r.get("kind") for r in app.audit.entries()]
 
@@ -72,7 +84,6 @@ def test_block_says_what_and_where_and_nothing_is_sent(tmp_path, monkeypatch, ne
 
 
 def test_a_failing_scanner_keeps_the_gate_closed(tmp_path, monkeypatch, network_attempts):
-    before = len(network_attempts)
     app = make_app(tmp_path, monkeypatch, user={"ai": {"providers": REMOTE, "routing": {"chat": ["openai"]}}})
 
     class Broken(secrets_mod.Scanner):
@@ -80,12 +91,7 @@ def test_a_failing_scanner_keeps_the_gate_closed(tmp_path, monkeypatch, network_
             raise MemoryError("boom")
 
     monkeypatch.setattr(app.governance, "scanner", lambda: Broken(b"x" * 32))
-    try:
-        with pytest.raises(errors.Refused, match="scanner failed"):
-            app.ai.complete("chat", ask("harmless"))
-        assert len(network_attempts) == before
-    finally:
-        app.close()
+    refused_offline(app, network_attempts, "scanner failed", "harmless")
 
 
 def test_legacy_gate_callers_get_a_block_not_a_silent_leak(tmp_path, monkeypatch):
@@ -133,7 +139,7 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def recorded_server(server):
+def recorded_server(server):  # noqa: F811 (the imported fixture)
     """The suite's real llama_cpp.server (tests/ai), behind a recorder on 127.0.0.1."""
     _Recorder.upstream = server.rsplit("/v1", 1)[0]
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
@@ -253,3 +259,13 @@ def test_protected_files_are_withheld_and_other_payloads_are_gated(tmp_path, mon
         assert not network_attempts[len(network_attempts):]
     finally:
         app.close()
+
+
+def test_encryption_without_a_key_refuses_before_sending(tmp_path, monkeypatch, network_attempts):
+    from marie.governance import crypto
+
+    crypto.forget_keys()
+    app = make_app(tmp_path, monkeypatch, user={"ai": {"providers": REMOTE, "routing": {"chat": ["openai"]}},
+                                                "governance": {"encryption": {"enabled": True, "key_source": "file",
+                                                                              "key_file": str(tmp_path / "nokey")}}})
+    refused_offline(app, network_attempts, "encryption at rest is on but has no key")

@@ -106,7 +106,7 @@ def test_invalid_policy_means_strictest_mode_with_a_reason(tmp_path, monkeypatch
         assert policy.strict and "policy" in policy.problem
         assert app.governance.problem == policy.problem
         assert policy.local_only and policy.secrets == "block"
-        assert policy.agent_modes == ["ask"] and not policy.command_allowed("ls")
+        assert policy.agent_modes == ["ask", "plan"] and not policy.command_allowed("ls")
         assert not policy.plugin_allowed("anything")
         assert policy.sources["governance.secrets"].layer == "strict"
         assert seen and seen[-1].reason == policy.problem
@@ -131,12 +131,15 @@ def test_a_policy_that_cannot_be_read_is_strict(tmp_path, monkeypatch):
 
 def test_protected_paths_and_agent_modes(tmp_path, monkeypatch):
     app = make_app(tmp_path, monkeypatch, policy={"governance": {"paths": {"protected": [".env", "secrets/*"]},
-                                                                 "agent": {"modes": ["ask", "auto_edit"]}}})
+                                                                 "agent": {"modes": ["ask", "edits"]}}})
     try:
         policy = app.governance.policy
-        assert policy.path_protected(".env") and policy.path_protected("app/.env")
+        assert policy.path_protected(".env") and policy.path_protected("app/.env") and policy.path_protected("./.env")
         assert policy.path_protected("secrets/prod.json") and not policy.path_protected("src/main.py")
-        assert policy.agent_mode_allowed("auto_edit") and not policy.agent_mode_allowed("auto")
+        assert policy.agent_mode_allowed("edits") and not policy.agent_mode_allowed("auto")
+        from marie.agent.permissions import auto_allowed
+
+        assert not auto_allowed(app.settings)   # the agent reads the same answer
     finally:
         app.close()
 

@@ -166,3 +166,28 @@ def test_typing_on_narrows_to_the_previous_hits_with_identical_results(app, work
             fresh = QuickOpen().find(snap, prefix)
             assert [(m.path, m.score, m.line) for m in got] == [(m.path, m.score, m.line) for m in fresh], prefix
     assert narrowed > 20
+
+
+def test_symbol_index_persists_and_reparses_only_changed_files(workspace: Path) -> None:
+    """A reopened project reads its symbols from the store on disk; only files changed while it
+    was closed are parsed again, and removed files' symbols are gone."""
+    from marie.app import App
+
+    (workspace / "a.py").write_text("def alpha():\n    pass\n")
+    (workspace / "b.py").write_text("class Beta:\n    pass\n")
+    (workspace / "c.go").write_text("package c\n\nfunc Gamma() {}\n")
+    with App(workspace) as first:
+        first.index.scan()
+        first.index.symbol_index.start().result(20)
+        assert first.index.symbol_index.last_build["parsed"] == 3
+    (workspace / "a.py").write_text("def alpha_two():\n    pass\n")
+    (workspace / "c.go").unlink()
+    with App(workspace) as again:
+        again.index.scan()
+        symbols = again.index.symbol_index
+        symbols.start().result(20)
+        assert (symbols.last_build["parsed"], symbols.last_build["removed"]) == (1, 1)
+        assert [s.name for s in again.index.workspace_symbols("beta")] == ["Beta"]   # from the store
+        assert [s.name for s in again.index.workspace_symbols("alpha")] == ["alpha_two"]
+        assert not again.index.workspace_symbols("gamma")
+        assert [(s.name, s.line) for s in again.index.symbols("b.py")] == [("Beta", 1)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 
 from marie.index.search import SearchOptions
 from marie.index.trigram_query import literal_runs, required_trigrams
@@ -172,3 +171,30 @@ def test_sqlite_trigram_folding_matches_rg_for_ascii_letters(app, workspace: Pat
     for pattern, expected in (("kelvin", {"k.txt"}), ("class", {"s.txt"})):
         found, summary = rows(index, pattern, SearchOptions(), True, monkeypatch)
         assert summary.via_index and set(found) == expected
+
+
+def test_a_big_batch_of_changes_resyncs_the_whole_index(app, workspace: Path, monkeypatch) -> None:
+    """More changes at once than are worth tracking one by one (a rescan, a checkout): the index
+    steps aside (rg answers), compares itself with the new snapshot, and answers again."""
+    from marie.index import text_index as text_module
+
+    make_tree(workspace)
+    index = built(app)
+    monkeypatch.setattr(text_module, "MAX_PENDING", 3)
+    for i in range(6):
+        (workspace / "src" / f"bulk{i}.py").write_text(f"bulk_token_{i} = 1\n")
+    index.scan()                                          # announces 6 added paths at once
+    assert wait_for(lambda: index.text_index_if_ready() is not None)
+    assert index.text_index.last_sync["read"] == 6        # only the new files were read
+    found, summary = rows(index, "bulk_token", SearchOptions(), True, monkeypatch)
+    assert summary.via_index and len(found) == 6
+
+
+def test_candidate_chunks_start_small_and_stay_under_the_argument_limit() -> None:
+    from marie.index.indexed_search import CHUNK_BYTES, FIRST_CHUNK, path_chunks
+
+    paths = [f"pkg/module_{i:06d}/file.py" for i in range(100_000)]
+    chunks = list(path_chunks(paths))
+    assert len(chunks[0]) == FIRST_CHUNK and len(chunks[1]) == FIRST_CHUNK * 4
+    assert [p for chunk in chunks for p in chunk] == ["./" + p for p in paths]
+    assert all(sum(len(a) + 1 for a in chunk) < CHUNK_BYTES + 100 for chunk in chunks)

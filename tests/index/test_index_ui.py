@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from marie.ui.quick_open import QuickOpenDialog
+from marie.ui.symbol_picker import FileSymbolPicker, WorkspaceSymbolPicker
+
 from pathlib import Path
 
 import pytest
@@ -88,7 +91,7 @@ def test_file_tree_lists_and_follows_the_disk(window, qtbot, workspace: Path) ->
 
 def test_quick_open_opens_at_line(window, qtbot, workspace: Path) -> None:
     window.commands.run("go.file")
-    dialog = window._marie_quick_open
+    dialog = window.findChild(QuickOpenDialog)
     with qtbot.waitSignal(dialog.resultsShown, timeout=15000):
         qtbot.keyClicks(dialog.query, "main:5")
     qtbot.waitUntil(lambda: dialog.list.count() > 0 and "main.py" in dialog.list.item(0).text(), timeout=15000)
@@ -102,7 +105,7 @@ def test_quick_open_opens_at_line(window, qtbot, workspace: Path) -> None:
 def test_symbol_pickers(window, qtbot, workspace: Path) -> None:
     window.open_file(workspace / "src" / "main.py")
     window.commands.run("go.symbol_in_file")
-    picker = window._marie_symbol_picker
+    picker = window.findChild(FileSymbolPicker)
     qtbot.waitUntil(lambda: picker.list.count() == 3, timeout=15000)
     assert picker.list.item(1).text().startswith("start  (Engine)")
     qtbot.keyClicks(picker.query, "help")
@@ -111,7 +114,7 @@ def test_symbol_pickers(window, qtbot, workspace: Path) -> None:
     assert window.current_editor().cursor_position()[0] == 5
 
     window.commands.run("go.symbol_in_workspace")
-    ws = window._marie_workspace_symbols
+    ws = window.findChild(WorkspaceSymbolPicker)
     qtbot.waitUntil(lambda: window.app.index.symbol_index.ready, timeout=10000)
     qtbot.keyClicks(ws.query, "helper_two")
     qtbot.waitUntil(lambda: ws.list.count() >= 1 and ws.list.item(0).text().startswith("helper_two"), timeout=15000)

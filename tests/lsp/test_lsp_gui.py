@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from marie.ui.features import feature_of, feature_state
+
 import textwrap
 
 import pytest
@@ -57,7 +59,7 @@ def window(qapp, tmp_path_factory):
 def open_editor(qtbot, window, rel: str):
     editor = window.open_file(window.app.root / rel)
     assert editor is not None
-    qtbot.waitUntil(lambda: getattr(editor, "_lsp", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: feature_of(editor, "lsp") is not None, timeout=5000)
     return editor
 
 
@@ -72,7 +74,7 @@ def test_completion_popup_inserts_snippets_sensibly(qtbot, window):
     editor.setFocus()
     qtbot.keyClicks(sci, "os.pa")
     qtbot.waitUntil(sci.autoCActive, timeout=15000)
-    ed = editor._lsp
+    ed = feature_of(editor, "lsp")
     assert "path" in ed._items
     sci.autoCSelect("path")
     assert sci.autoCCurrent() >= 0
@@ -95,12 +97,12 @@ def test_completion_popup_inserts_snippets_sensibly(qtbot, window):
 
 
 def test_diagnostics_show_as_squiggles_markers_and_problems(qtbot, window):
-    from marie.ui.lsp_bridge import INDIC_WARNING, M_WARNING
+    from marie.ui.lsp.markers import INDIC_WARNING, M_WARNING
 
     path = window.app.root / "diag.py"
     path.write_text("import json\n\nprint(1)\n", encoding="utf-8")
     editor = open_editor(qtbot, window, "diag.py")
-    ed = editor._lsp
+    ed = feature_of(editor, "lsp")
     qtbot.waitUntil(lambda: any("json" in d.message for d in ed.diagnostics), timeout=15000)
     sci = editor.sci
     assert sci.indicatorValueAt(INDIC_WARNING, 7) == 1          # under "json"
@@ -119,7 +121,7 @@ def test_diagnostics_show_as_squiggles_markers_and_problems(qtbot, window):
 
 def test_hover_signature_and_highlight(qtbot, window):
     editor = open_editor(qtbot, window, "main.py")
-    ed = editor._lsp
+    ed = feature_of(editor, "lsp")
     editor.goto(4, 11)
     ed.hover_at(editor.sci.currentPos())
     qtbot.waitUntil(lambda: "Double the value." in getattr(ed, "last_tip", ""), timeout=15000)
@@ -140,7 +142,7 @@ def test_go_to_definition_opens_the_other_file(qtbot, window):
 def test_references_panel_and_outline(qtbot, window):
     tools = open_editor(qtbot, window, "pkg/tools.py")
     tools.goto(1, 6)
-    bridge = window._lsp_bridge
+    bridge = feature_state(window, "lsp")
     window.commands.run("lsp.references")
     qtbot.waitUntil(lambda: bridge.references is not None and bridge.references.topLevelItemCount() == 2, timeout=15000)
     outline = window.panels["outline"]
@@ -165,7 +167,7 @@ def test_rename_goes_through_the_write_path_and_reloads_editors(qtbot, window):
     main = open_editor(qtbot, window, "main.py")
     tools = open_editor(qtbot, window, "pkg/tools.py")
     tools.goto(1, 6)
-    bridge = window._lsp_bridge
+    bridge = feature_state(window, "lsp")
     bridge.rename("doubled")
     qtbot.waitUntil(lambda: getattr(bridge, "last_rename", None) is not None, timeout=20000)
     root = window.app.root
@@ -176,7 +178,7 @@ def test_rename_goes_through_the_write_path_and_reloads_editors(qtbot, window):
 
 
 def test_status_bar_shows_the_server_state(qtbot, window):
-    label = window._lsp_bridge.status
+    label = feature_state(window, "lsp").status
     qtbot.waitUntil(lambda: label.text() == "Python: running", timeout=15000)
 
 
@@ -192,7 +194,7 @@ def test_log_panel_shows_server_events(qtbot, window):
 def test_check_workspace_fills_problems_for_unopened_files(qtbot, window):
     root = window.app.root
     (root / "pkg" / "unopened.py").write_text("import sys\n", encoding="utf-8")
-    bridge = window._lsp_bridge
+    bridge = feature_state(window, "lsp")
     window.app.index.scan()
     window.commands.run("lsp.check_workspace")
     qtbot.waitUntil(lambda: getattr(bridge, "workspace_checked", None) is not None, timeout=30000)

@@ -4,6 +4,8 @@ misconfigured server (its command missing): one clear message, jedi or nothing, 
 
 from __future__ import annotations
 
+from marie.ui.features import feature_of
+
 import json
 import sys
 import time
@@ -120,7 +122,7 @@ def test_toy_files_in_the_editor_get_diagnostics_completion_and_snippets(qtbot, 
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    from marie.ui.lsp_bridge import INDIC_ERROR, M_ERROR
+    from marie.ui.lsp.markers import INDIC_ERROR, M_ERROR
 
     log = tmp_path / "toy.log"
     root = tmp_path / "ws"
@@ -128,8 +130,8 @@ def test_toy_files_in_the_editor_get_diagnostics_completion_and_snippets(qtbot, 
     (root / "play.toy").write_text("alpha beta\nbad\n", encoding="utf-8")
     window = open_window(root)
     editor = window.open_file(root / "play.toy")
-    qtbot.waitUntil(lambda: getattr(editor, "_lsp", None) is not None, timeout=5000)
-    ed, sci = editor._lsp, editor.sci
+    qtbot.waitUntil(lambda: feature_of(editor, "lsp") is not None, timeout=5000)
+    ed, sci = feature_of(editor, "lsp"), editor.sci
     assert ed.language == "toy"
     qtbot.waitUntil(lambda: [d.message for d in ed.diagnostics] == ["bad word"], timeout=15000)
     assert sci.indicatorValueAt(INDIC_ERROR, sci.positionFromLine(1)) == 1 and sci.markerGet(1) & (1 << M_ERROR)
@@ -176,14 +178,14 @@ def test_a_missing_server_in_the_editor_says_so_once(qtbot, tmp_path, open_windo
     shown = window.show_message
     window.show_message = lambda text, level="info": (messages.append((text, level)), shown(text, level))
     editor = window.open_file(root / "a.toy")
-    qtbot.waitUntil(lambda: getattr(editor, "_lsp", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: feature_of(editor, "lsp") is not None, timeout=5000)
     qtbot.waitUntil(lambda: window.app.lsp.handle("toy").state == "unavailable", timeout=5000)
     completions = {}
     window.app.tasks.on_task_change(
         lambda task: completions.__setitem__(task.id, task) if task.name == "lsp completion" else None)
     editor.setFocus()
     for _ in range(3):   # completion asked three times (Ctrl+Space): answered by nothing, no new message
-        editor._lsp.complete()
+        feature_of(editor, "lsp").complete()
     qtbot.keyClicks(editor.sci, "xy")    # two word characters ask for completion too
     qtbot.waitUntil(lambda: len(completions) >= 4 and all(t.finished for t in completions.values()), timeout=10000)
     qtbot.wait(100)    # their answers (errors) reach the GUI thread

@@ -3,6 +3,8 @@ presses: a real pylsp call snippet, then snippets as servers send them (mirrors,
 
 from __future__ import annotations
 
+from marie.ui.features import feature_of
+
 import pytest
 
 from PySide6.QtCore import Qt
@@ -35,7 +37,7 @@ def open_editor(qtbot, window, name: str, text: str):
     path.write_text(text, encoding="utf-8")
     editor = window.open_file(path)
     assert editor is not None
-    qtbot.waitUntil(lambda: getattr(editor, "_lsp", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: feature_of(editor, "lsp") is not None, timeout=5000)
     editor.setFocus()
     editor.sci.documentEnd()
     return editor
@@ -43,7 +45,7 @@ def open_editor(qtbot, window, name: str, text: str):
 
 def insert_snippet(editor, snippet: str):
     """What choosing a completion item carrying ``snippet`` does (the item as a server sends it)."""
-    ed = editor._lsp
+    ed = feature_of(editor, "lsp")
     ed.insert_completion(CompletionItem(label="snip", kind="snippet", insert_text=snippet, is_snippet=True))
     return ed.snippet_session
 
@@ -56,7 +58,7 @@ def type_keys(qtbot, editor, text: str) -> None:
     """Type ``text``; a completion popup the typing opened (two word characters ask for one) is
     waited for and closed with Escape, as a user who ignores it would."""
     qtbot.keyClicks(editor.sci, text)
-    tasks = editor._lsp.app.tasks
+    tasks = feature_of(editor, "lsp").app.tasks
     qtbot.waitUntil(lambda: not any(t.name == "lsp completion" for t in list(tasks.tasks.values())), timeout=15000)
     qtbot.wait(20)    # the answer, posted to the GUI thread, shows the popup (or not)
     if editor.sci.autoCActive():
@@ -75,7 +77,7 @@ def type_unicode(editor, text: str) -> None:
 
 def test_pylsp_call_snippet_tabs_through_its_parameters(qtbot, window):
     editor = open_editor(qtbot, window, "calls.py", "def greet(name, greeting):\n    return greeting + name\n\n\n")
-    sci, ed = editor.sci, editor._lsp
+    sci, ed = editor.sci, feature_of(editor, "lsp")
     qtbot.keyClicks(sci, "gree")
     qtbot.waitUntil(lambda: sci.autoCActive() and any(k.startswith("greet") for k in ed._items), timeout=15000)
     label = next(k for k in ed._items if k.startswith("greet"))
@@ -135,7 +137,7 @@ def test_edits_before_and_inside_placeholders_keep_the_stops_right(qtbot, window
     # another edit above the snippet (a formatter, another caret): the stops move with their text
     from marie.lsp.types import Range, TextEdit
 
-    editor._lsp.apply_edits([TextEdit(Range(1, 1, 1, 1), "# héader ✓\n")])
+    feature_of(editor, "lsp").apply_edits([TextEdit(Range(1, 1, 1, 1), "# héader ✓\n")])
     assert editor.selected_text() == "first"
     press(qtbot, editor, Qt.Key.Key_Backspace)      # placeholder text deleted ...
     type_unicode(editor, "ünï")                    # ... and non-ASCII typed into it
@@ -156,7 +158,7 @@ def test_edits_before_and_inside_placeholders_keep_the_stops_right(qtbot, window
 
 def test_escape_or_leaving_the_snippet_ends_the_session(qtbot, window):
     editor = open_editor(qtbot, window, "leave.py", "")
-    sci, ed = editor.sci, editor._lsp
+    sci, ed = editor.sci, feature_of(editor, "lsp")
     session = insert_snippet(editor, "pair(${1:a}, ${2:b})")
     press(qtbot, editor, Qt.Key.Key_Escape)
     assert not session.active and ed.snippet_session is None
@@ -186,7 +188,7 @@ def test_escape_or_leaving_the_snippet_ends_the_session(qtbot, window):
 
 def test_escape_closes_a_completion_popup_and_keeps_the_mirrors(qtbot, window):
     editor = open_editor(qtbot, window, "popup.py", "values = [1]\n")
-    sci, ed = editor.sci, editor._lsp
+    sci, ed = editor.sci, feature_of(editor, "lsp")
     session = insert_snippet(editor, "print(${1:x}, len($1))")
     assert sci.selections() == 2
     qtbot.keyClicks(sci, "va")                       # two word characters: pylsp's popup opens ...

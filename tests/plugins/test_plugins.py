@@ -5,7 +5,6 @@ command, an agent tool and a language server."""
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -222,5 +221,67 @@ def test_a_plugins_language_server_serves_its_file_type(tmp_path, monkeypatch, p
         app.plugins.load()
         assert app.lsp.language_for(path) == "toy"
         assert app.lsp.check(path)[0].message == "bad word"
+    finally:
+        app.close()
+
+
+def test_plugin_agent_tools_join_the_agents_tool_set(tmp_path, monkeypatch, plugin_dir):
+    from marie.agent.tools.base import ToolContext
+    from marie.agent.tools.registry import ToolSet
+
+    write(plugin_dir, "tooly", '''
+        from marie.plugins.api import PluginInfo
+        PLUGIN = PluginInfo("tooly", "1", "1")
+        def activate(api):
+            api.add_agent_tool("shout", "upper-case a word", {"type": "object", "properties": {
+                "word": {"type": "string"}}, "required": ["word"]}, lambda app, a: a["word"].upper())
+            api.add_agent_tool("explode", "always fails", {"type": "object", "properties": {}},
+                               lambda app, a: 1 / 0, read_only=False)
+    ''')
+    app = app_with(tmp_path, monkeypatch, plugin_dir)
+    try:
+        from marie.agent.service import AgentService
+
+        tools = {t.name: t for t in AgentService(app).tools()}
+        assert tools["shout"].kind == "read" and tools["explode"].kind == "other"
+        toolset = ToolSet(list(tools.values()))
+        assert "bad arguments for shout" in toolset.check("shout", {"word": 3})
+        ctx = ToolContext(app=app, paths=None, changes=None, token=None, result_tokens=1000)
+        assert tools["shout"].run(ctx, {"word": "hi"}).text == "HI"
+        failed = tools["explode"].run(ctx, {})
+        assert not failed.ok and "ZeroDivisionError" in failed.text
+    finally:
+        app.close()
+
+
+def test_a_plugins_model_provider_answers_through_the_ai_service(tmp_path, monkeypatch, plugin_dir):
+    write(plugin_dir, "echo_llm", '''
+        from marie.ai.provider import Provider, Result
+        from marie.ai.types import Capabilities, Usage
+        from marie.plugins.api import PluginInfo
+        PLUGIN = PluginInfo("echo_llm", "1", "1")
+
+        class EchoProvider(Provider):
+            local = True
+            def __init__(self, config):
+                self.config = config
+            def capabilities(self, model):
+                return Capabilities(4096, False, False, False, True)
+            def complete(self, request, model, token, on_text):
+                text = "echo: " + request.messages[-1].content
+                if on_text:
+                    on_text(text)
+                return Result(text, Usage(prompt_tokens=3, completion_tokens=2), model or "echo-1")
+
+        def activate(api):
+            api.add_provider("echo", EchoProvider)
+    ''')
+    from marie.ai.types import ChatRequest, Message
+
+    app = app_with(tmp_path, monkeypatch, plugin_dir, user={})
+    try:
+        app.settings.set_user("ai.routing.chat", ["echo"])
+        answer = app.ai.complete("chat", ChatRequest([Message("user", "ping")]))
+        assert answer.provider == "echo" and answer.text == "echo: ping"
     finally:
         app.close()

@@ -125,3 +125,19 @@ def test_a_shell_that_cannot_start_says_why(workspace):
         assert session.exit_code != 0
     finally:
         session.close()
+
+
+def test_less_draws_on_the_alternate_screen(workspace):
+    session = bash_session(workspace, lines=12, columns=60)
+    try:
+        run(session, "echo before-less", "before-less")
+        session.write(b"seq 1 100 | less\r")
+        wait_for(lambda: any(r.strip() == "1" for r in session.model.screen_text()), what="less to draw")
+        session.write(b"q")
+        run(session, "echo after-less", "after-less")
+        model = session.model
+        rows = [model.row_text(i).strip() for i in range(model.first_id(), model.bottom_id() + model.size[0])]
+        assert "before-less" in rows
+        assert "50" not in rows and "1" not in rows        # less's pages stayed on the alternate screen
+    finally:
+        session.close()

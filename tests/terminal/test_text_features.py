@@ -64,3 +64,16 @@ def test_keys_encode_like_xterm():
     assert encode_key("pageup", shift=True) == b"\x1b[5;2~"
     assert encode_key("f1") == b"\x1bOP" and encode_key("f12") == b"\x1b[24~"
     assert encode_key("", "é") == "é".encode()
+
+
+def test_alternate_screen_leaves_the_shell_screen_and_scrollback_alone():
+    model = fed("".join(f"shell {i}\n" for i in range(8)) + "$ ")
+    before_screen, before_history = model.screen_text(), model.history_size()
+    # what less or vim does: switch, draw (scrolling a lot), switch back
+    model.feed(b"\x1b[?1049h\x1b[H\x1b[2J" + b"".join(b"pager %d\r\n" % i for i in range(50)))
+    assert any(row.startswith("pager") for row in model.screen_text())
+    assert model.history_size() == before_history             # nothing of the pager went to the scrollback
+    model.feed(b"\x1b[?1049l")
+    assert model.screen_text() == before_screen
+    assert model.cursor()[:2] == (4, 2)
+    assert not any("pager" in model.row_text(i) for i in range(model.first_id(), model.bottom_id()))

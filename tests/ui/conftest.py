@@ -42,3 +42,12 @@ def close_window(window) -> None:
     """Close like a user would (hot exit and session save run) and stop its app."""
     window.close()
     window.app.close()
+
+
+def press(qtbot, window, key, modifiers=None) -> None:
+    """Press a key like a user on the focused widget of ``window`` (its QAction shortcuts fire)."""
+    from PySide6.QtCore import Qt
+
+    from tests.e2e.conftest import shortcut
+
+    shortcut(qtbot, window, key, modifiers if modifiers is not None else Qt.KeyboardModifier.NoModifier)

@@ -151,3 +151,87 @@ def test_tabs_exit_code_and_find(qtbot, window):
     panel.close_terminal(panel.tabs.indexOf(second))
     panel.close_terminal(panel.tabs.indexOf(first))
     assert panel.stack.currentWidget() is panel.empty_page
+
+
+def test_the_agents_commands_show_in_a_read_only_agent_tab(qtbot, window):
+    from marie.agent.events import CommandOutput, ToolFinished, ToolStarted
+
+    panel, shell = open_terminal(qtbot, window)
+    events = window.app.events
+    events.publish(ToolStarted("s1", 1, "c1", "run_command", '{"command": "pytest -q tests/test_x.py"}'))
+    events.publish(CommandOutput("s1", "c1", "collected 3 items\n"))
+    events.publish(CommandOutput("s1", "c1", "\x1b[31mtests/test_x.py:12: AssertionError\x1b[0m\n"))
+    events.publish(ToolFinished("s1", 1, "c1", "run_command", False, "exit 1: 1 failed", "..."))
+    events.publish(ToolStarted("s1", 2, "c2", "read_file", '{"path": "a.py"}'))    # not a command: not shown
+    qtbot.waitUntil(lambda: panel.agent_widget is not None, timeout=WAIT_MS)
+    agent = panel.agent_widget
+    assert panel.tabs.tabText(panel.tabs.indexOf(agent)) == "Agent"
+    assert panel.terminals() == [shell]                       # the Agent tab is not a shell
+    qtbot.waitUntil(lambda: "\u2717 exit 1: 1 failed" in [r.strip() for r in all_rows(agent)], timeout=WAIT_MS)
+    rows = [r.strip() for r in all_rows(agent)]
+    assert rows[:3] == ["$ pytest -q tests/test_x.py", "collected 3 items", "tests/test_x.py:12: AssertionError"]
+    assert not any("a.py" in r for r in rows)
+    runs = agent.model.rows(agent.model.first_id() + 2, 1)[0]
+    assert runs[0][2].fg == "red"
+    # read-only: keys do not reach anything, and nothing breaks
+    panel.tabs.setCurrentWidget(agent)
+    qtbot.keyClicks(agent.view, "ls")
+    assert [r.strip() for r in all_rows(agent)][:3] == rows[:3]
+
+
+def test_resize_wheel_copy_and_paste(qtbot, window):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QGuiApplication, QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    _, term = open_terminal(qtbot, window)
+    view = term.view
+    # the window grows: the view's cells reach the shell (SIGWINCH) and `stty size` says so
+    window.resize(window.width() + 300, window.height() + 200)
+    window.resizeDocks([window.docks["terminal"]], [320], Qt.Orientation.Vertical)
+    before = term.session.model.size
+    qtbot.waitUntil(lambda: term.session.model.size == view.cells() != before, timeout=WAIT_MS)
+    type_line(qtbot, view, "stty size")
+    qtbot.waitUntil(lambda: f"{view.cells()[0]} {view.cells()[1]}" in [r.strip() for r in all_rows(term)],
+                    timeout=WAIT_MS)
+    assert term.session.model.size == view.cells()
+
+    type_line(qtbot, view, "seq 1 300; echo SEQ-DONE")
+    wait_row(qtbot, view, "SEQ-DONE")
+    # the wheel scrolls back through the scrollback; a key brings the view back to the bottom
+    event = QWheelEvent(QPointF(10, 10), QPointF(view.mapToGlobal(QPoint(10, 10))), QPoint(0, 0), QPoint(0, 360),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view, event)
+    assert not view.following
+    assert "SEQ-DONE" not in [r.strip() for r in view.visible_text()]
+    assert term.scrollbar.value() < term.scrollbar.maximum()
+
+    # select a row with the mouse, copy with Ctrl+Shift+C
+    top = view.visible_text()
+    row = next(i for i, r in enumerate(top) if r.strip().isdigit())
+    number = top[row].strip()
+    y = int((row + 0.5) * view.cell_h)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(1, y))
+    qtbot.mouseMove(view, QPoint(int((len(number) + 0.5) * view.cell_w), y))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(int((len(number) + 0.5) * view.cell_w), y))
+    assert view.selected_text() == number
+    qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert QGuiApplication.clipboard().text() == number
+    # paste it back as part of a command: it lands on the prompt line (bracketed), Enter runs it
+    qtbot.keyClicks(view, "echo pasted-")
+    assert view.following
+    qtbot.keyClick(view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    wait_row(qtbot, view, f"pasted-{number}")
+
+
+def test_theme_switch_repaints_in_the_new_colours(qtbot, window):
+    _, term = open_terminal(qtbot, window)
+    view = term.view
+    window.set_theme("dark")
+    dark = view.colors.background.name()
+    window.set_theme("light")
+    light = view.colors.background.name()
+    assert dark != light
+    qtbot.waitUntil(lambda: QColor(view.grab().toImage().pixel(view.width() - 2, view.height() - 2)).name() == light,
+                    timeout=WAIT_MS)

@@ -64,7 +64,8 @@ def test_screenshots_are_real_pngs(qtbot, tmp_path: Path):
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr[-3000:]
     files = [Path(line) for line in result.stdout.split()]
-    assert [f.name for f in files] == ["main-light.png", "main-dark.png"]
+    assert [f.name for f in files] == ["main-light.png", "main-dark.png", "welcome.png", "split-terminal.png",
+                                       "settings.png"]
     corners = []
     for file in files:
         image = QImage(str(file))
@@ -73,3 +74,4 @@ def test_screenshots_are_real_pngs(qtbot, tmp_path: Path):
         assert len(colours) > 5                                       # something was drawn, not a blank
         corners.append(sum(image.pixelColor(x, 300).lightness() for x in range(0, 800, 10)))
     assert corners[0] > corners[1]                                  # the dark one is darker
+    assert len({f.read_bytes() for f in files}) == len(files)       # five different pictures

@@ -18,8 +18,11 @@ def _edit(ctx: ToolContext, args: dict) -> ToolOutput:
         raise ToolError(f"refused: {exc}") from None
     content = args.get("content")
     try:
-        tier, diff = ctx.changes.edit(ctx.call_id, rel, path, search=args.get("search"),
-                                      replace=args.get("replace"), content=content)
+        if args.get("delete"):
+            tier, diff = "delete", ctx.changes.delete(ctx.call_id, rel, path)
+        else:
+            tier, diff = ctx.changes.edit(ctx.call_id, rel, path, search=args.get("search"),
+                                          replace=args.get("replace"), content=content)
     except EditError as exc:
         raise ToolError(f"edit failed: {exc}") from None
     summary = f"edited {rel} ({tier})"
@@ -40,7 +43,8 @@ def _edit(ctx: ToolContext, args: dict) -> ToolOutput:
 def tools() -> list[AgentTool]:
     return [AgentTool(
         "edit", "Change a file: give search (exact lines copied from the file, enough to be unique) and "
-        "replace, or content (the whole new file; also creates a file). The change goes into the change set "
-        "the user reviews.",
-        schema({"path": STR, "search": STR, "replace": STR, "content": STR}, ("path",)), "edit", _edit,
+        "replace, or content (the whole new file; also creates a file), or delete: true. The change goes into "
+        "the change set the user reviews.",
+        schema({"path": STR, "search": STR, "replace": STR, "content": STR, "delete": {"type": "boolean"}},
+               ("path",)), "edit", _edit,
         lambda a: str(a.get("path", "")))]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 
 from marie.agent.tools import ask, code, commands, edit, files, git
 from marie.agent.tools.base import AgentTool

@@ -51,3 +51,53 @@ def grammar(name: str, paths: list[str] | None = None) -> str:
         if len(usable) == 1 and canonical(name) == "whole":
             text = text.replace("root ::= file+", "root ::= file")  # one file: one block, then stop
     return text
+
+
+def _line_literal(line: str) -> str:
+    """A GBNF string literal for one file line plus its newline (control characters escaped)."""
+    out = []
+    for ch in line:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32 or ch == "\x7f":
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '\\n"'
+
+
+def tight_search_replace(files: dict[str, str], *, new_file: bool = False, max_edits: int = 3,
+                         max_replace_lines: int = 200) -> str:
+    """A search/replace grammar that only allows what can apply: each block names one of ``files``,
+    its SEARCH part is a run of that file's consecutive lines copied exactly (so every search
+    matches), at most ``max_edits`` blocks, and a REPLACE part of at most ``max_replace_lines``
+    lines. With ``new_file`` a block may also create a new path (empty SEARCH). The grammar ends
+    after the last block, so generation stops there. Blank lines cannot start a SEARCH run (a run
+    starting on a blank line matches too many places)."""
+    rules = [f"root ::= block (\"\\n\"? block){{0,{max(0, max_edits - 1)}}}",
+             'rline ::= ([^=<>\\n] [^\\n]* | [=<>] [^=<>\\n] [^\\n]* | [=<>] | "") "\\n"',
+             f'replace ::= "=======\\n" rline{{0,{max_replace_lines}}} ">>>>>>> REPLACE\\n"']
+    blocks = []
+    for n, (path, text) in enumerate(files.items()):
+        lines = text.splitlines()
+        if not lines or "\n" in path:
+            continue
+        starts = [i for i, line in enumerate(lines) if line.strip()]
+        if not starts:
+            continue
+        for i, line in enumerate(lines):
+            tail = f" f{n}l{i + 1}?" if i + 1 < len(lines) else ""
+            rules.append(f"f{n}l{i} ::= {_line_literal(line)}{tail}")
+        rules.append(f"search{n} ::= " + " | ".join(f"f{n}l{i}" for i in starts))
+        blocks.append(f'{_literal(path)} "\\n<<<<<<< SEARCH\\n" search{n} replace')
+    if new_file:
+        rules.append(_PATH)
+        blocks.append('path "\\n<<<<<<< SEARCH\\n" replace')
+    if not blocks:
+        return grammar("search_replace", list(files))
+    rules.insert(1, "block ::= " + " | ".join(blocks))
+    return "\n".join(rules)

@@ -31,7 +31,7 @@ from marie.ui.editor.editor_settings import _DEFAULTS, SettingsMixin, _setting  
 from marie.ui.editor.info_bar import InfoBar
 from marie.ui.editor.keys import EditorSci, KeysMixin
 from marie.ui.editor.large_file import LoadJob
-from marie.ui.editor.loading import _EOL_MODE, LoadingMixin
+from marie.ui.editor.loading import LoadingMixin
 from marie.ui.editor.styling import STYLE_AHEAD_MIN_BYTES, BackgroundStyler
 from marie.ui.editor.large_file import ChunkFeeder
 

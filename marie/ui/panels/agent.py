@@ -48,6 +48,15 @@ class AgentPanel(QWidget):
         self.run_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
+        # saved sessions: pick one, type a follow-up, Continue
+        self.sessions = QComboBox()
+        self.sessions.setToolTip("Saved agent sessions")
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.setToolTip("Continue the selected session with the text above as the follow-up")
+        self.continue_button.clicked.connect(self.continue_session)
+        sessions_row = QHBoxLayout()
+        sessions_row.addWidget(self.sessions, 1)
+        sessions_row.addWidget(self.continue_button)
         top = QHBoxLayout()
         top.addWidget(self.task_edit, 1)
         top.addWidget(self.mode)
@@ -114,6 +123,7 @@ class AgentPanel(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.addLayout(sessions_row)
         layout.addLayout(top)
         layout.addWidget(self.approval)
         layout.addWidget(self.question)
@@ -121,6 +131,7 @@ class AgentPanel(QWidget):
         layout.addLayout(bottom)
         layout.addWidget(self.status)
 
+        self.refresh_sessions()
         self._unsubscribe = self.app.events.on(ev.AgentEvent, self._on_event)
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self._update_buttons()
@@ -130,24 +141,60 @@ class AgentPanel(QWidget):
         text = self.task_edit.text().strip()
         if not text or self.busy:
             return
-        from marie.agent.permissions import ModeRefused
+        from marie.agent.permissions import ModeRefused, effective_mode
 
+        mode = self.mode.currentText()
         try:
-            run = self.service.start_run(text, mode=self.mode.currentText())
+            effective_mode(self.app.settings, mode)
         except ModeRefused as exc:
             self.status.setText(str(exc))
             return
-        self.begin(run)
+        # Building the run connects the MCP servers (seconds): on the worker, never here.
+        service = self.service
+
+        def make(ctx):
+            run = self.prepare_run(service.start_run(text, mode=mode))
+            self.run = run           # read on this thread only after AgentStarted arrives
+            return run.run()
+
+        self._begin(make)
+
+    def refresh_sessions(self) -> None:
+        """List the saved sessions, newest first (reads small JSON files)."""
+        self.sessions.clear()
+        for s in self.service.store.list():
+            self.sessions.addItem(f"{s.task[:60]} ({s.finished or 'open'})", s.id)
+
+    def continue_session(self) -> None:
+        session_id = self.sessions.currentData()
+        follow_up = self.task_edit.text().strip()
+        if not session_id or not follow_up or self.busy:
+            return
+        service = self.service
+
+        def make(ctx):
+            run = self.prepare_run(service.reopen(session_id))
+            self.run = run
+            return run.run(follow_up)
+
+        self._begin(make)
+
+    def prepare_run(self, run):
+        """A hook between building a run and starting it (worker thread); returns the run."""
+        return run
 
     def begin(self, run, follow_up: str | None = None) -> None:
-        """Show and start ``run`` (a new run, or a reopened session with ``follow_up``)."""
+        """Show and start ``run`` (a reopened session with ``follow_up``, or a run built elsewhere)."""
         self.run = run
+        self._begin(lambda ctx: run.run(follow_up))
+
+    def _begin(self, job) -> None:
         self.steps.clear_steps()
         self.output.clear()
         self.review.set_changeset(None)
         self.busy = True
         self.status.setText("Working…")
-        self.task = self.app.tasks.submit(lambda ctx: run.run(follow_up), name="agent", worker=WORKER,
+        self.task = self.app.tasks.submit(job, name="agent", worker=WORKER,
                                           on_done=self._finished, on_error=self._failed)
         self._update_buttons()
 
@@ -157,6 +204,7 @@ class AgentPanel(QWidget):
             self.status.setText("Cancelling…")
 
     def _finished(self, session) -> None:
+        self.refresh_sessions()
         self.busy = False
         self.task = None
         self.approval.hide()
@@ -275,6 +323,7 @@ class AgentPanel(QWidget):
     def _update_buttons(self) -> None:
         running = self.task is not None
         self.run_button.setEnabled(not self.busy)
+        self.continue_button.setEnabled(not self.busy and self.sessions.count() > 0)
         self.cancel_button.setEnabled(running)
         self.mode.setEnabled(not self.busy)
         cs = self.review.changeset

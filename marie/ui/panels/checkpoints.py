@@ -8,7 +8,6 @@ makes the window reload open editors (asking first when a buffer has unsaved cha
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -17,6 +16,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QLis
                                QPushButton, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from marie.core.event_types import CheckpointsChanged
+from marie.text.diff import unified_bytes
+from marie.ui.empty_state import EmptyState
 from marie.ui.panels import PanelSpec
 
 WORKER = "checkpoints"
@@ -24,14 +25,7 @@ WORKER = "checkpoints"
 
 def unified_text(path: str, old: bytes | None, new: bytes | None) -> str:
     """A unified diff for the diff view (binary content is summarised, never dumped)."""
-    def lines(data: bytes | None) -> list[str]:
-        if data is None:
-            return []
-        if b"\0" in data[:8000]:
-            return [f"(binary, {len(data)} bytes)\n"]
-        return data.decode("utf-8", errors="replace").splitlines(keepends=True)
-
-    text = "".join(difflib.unified_diff(lines(old), lines(new), f"checkpoint/{path}", f"now/{path}"))
+    text = unified_bytes(old, new, f"checkpoint/{path}", f"now/{path}")
     if text:
         return text
     return "(only the permission bits differ)" if old == new else "(no text difference)"
@@ -87,8 +81,13 @@ class CheckpointsPanel(QWidget):
         lower.addWidget(self.files)
         lower.addWidget(self.diff_view)
         splitter = QSplitter(Qt.Orientation.Vertical)
+        self.empty = EmptyState("Checkpoints are snapshots MarieIDE takes before every change it makes for you "
+                                "(composer edits, renames, replace in files, branch switches). None yet: make one "
+                                "with the label box above, and restore or diff any of them here.")
+        splitter.addWidget(self.empty)
         splitter.addWidget(self.tree)
         splitter.addWidget(lower)
+        self.empty.watch(self.tree)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

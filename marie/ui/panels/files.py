@@ -29,6 +29,7 @@ from marie.core.event_types import GitStatusChanged, IndexChanged, IndexProgress
 from marie.core.release import release_later
 from marie.index.snapshot import Snapshot, display_path
 from marie.ui.commands import Command
+from marie.ui.empty_state import EmptyState
 from marie.ui.panels import PanelSpec
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,12 @@ class FilesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        self.empty = EmptyState("Files shows the folders and files of the project. Nothing to show yet: the "
+                                "folder is empty or still being scanned. New File (Ctrl+N) starts one; Open "
+                                "Folder\u2026 (Ctrl+K Ctrl+O) opens another project.", self)
+        layout.addWidget(self.empty, 1)
         layout.addWidget(self.status)
+        self.empty.watch(self.view)
         self._pending_generation = -1
         self._unsubscribe = [
             self.app.events.on(IndexChanged, lambda event: self._index_changed(event.snapshot, event.changes)),

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 from shiboken6 import Shiboken
 
 from marie.core.event_types import LspLog
+from marie.ui.empty_state import EmptyState
 from marie.ui.panels import PanelSpec
 
 
@@ -28,6 +29,10 @@ class LspLogPanel(QWidget):
         self.view.setMaximumBlockCount(self.MAX_LINES)
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.view)
+        self.empty = EmptyState("The language server log shows what the servers say: start-up, restarts and "
+                                "errors. It fills when you open a source file a server handles (Python here).", self)
+        layout.addWidget(self.empty)
+        self.empty.watch(self.view)
         self._unsubscribe = self.app.events.on(LspLog, lambda event: self._event(language=event.language, line=event.line))
         self.destroyed.connect(lambda *_: self._unsubscribe())
 

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from marie.ui.empty_state import EmptyState
 from marie.ui.panels import PanelSpec
 
 
@@ -28,6 +29,10 @@ class OutlinePanel(QWidget):
         self.tree.itemClicked.connect(self._open)
         layout.addWidget(self.label)
         layout.addWidget(self.tree, 1)
+        self.empty = EmptyState("Outline shows the classes, functions and variables of the current file. Open a "
+                                "source file (Ctrl+P) and its symbols appear here; click one to jump to it.", self)
+        layout.addWidget(self.empty, 1)
+        self.empty.watch(self.tree)
         self.symbols: list = []
         self._generation = 0
         self._timer = QTimer(self)

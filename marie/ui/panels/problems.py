@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 from shiboken6 import Shiboken
 
 from marie.core.event_types import LspDiagnostics
+from marie.ui.empty_state import EmptyState
 from marie.ui.panels import PanelSpec
 
 _ORDER = {"error": 0, "warning": 1, "information": 2, "hint": 3}
@@ -37,6 +38,11 @@ class ProblemsPanel(QWidget):
         self.tree.itemDoubleClicked.connect(self._open)
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
+        self.empty = EmptyState("Problems lists the errors and warnings language servers find. Open a source "
+                                "file, or run \u201cCheck Workspace (Problems)\u201d from the command palette to check "
+                                "every file.", self)
+        layout.addWidget(self.empty, 1)
+        self.empty.watch(self.tree)
         self._groups: dict[Path, QTreeWidgetItem] = {}      # one top-level item per file with problems
         self._counts: dict[Path, tuple[int, int, int]] = {}  # (errors, warnings, other) per file
         self._unsubscribe = self.app.events.on(LspDiagnostics, lambda event: self._changed(event.path, list(event.diagnostics)))

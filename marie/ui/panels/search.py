@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushB
 from marie.core.tasks import CancelToken
 from marie.index.search import SearchOptions, apply_replace, plan_replace
 from marie.index.snapshot import display_path
+from marie.ui.empty_state import EmptyState
 from marie.ui.panels import PanelSpec
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -73,6 +74,10 @@ class SearchPanel(QWidget):
         layout.addWidget(self.exclude)
         layout.addLayout(buttons)
         layout.addWidget(self.results, 1)
+        self.empty = EmptyState("Search every file of the project: type a word or a regular expression above "
+                                "and press Enter. Results open at their line; Replace previews before it writes.", self)
+        layout.addWidget(self.empty, 1)
+        self.empty.watch(self.results)
         layout.addWidget(self.status)
 
         self.query.returnPressed.connect(self.start_search)

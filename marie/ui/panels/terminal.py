@@ -12,6 +12,9 @@ from typing import Any
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
+from shiboken6 import Shiboken
+
+from marie.terminal.agent_output import COMMAND_TOOLS, AgentOutput
 from marie.terminal.links import resolve
 from marie.terminal.session import TerminalSession, default_shell, shell_env
 from marie.ui.panels import PanelSpec
@@ -21,7 +24,7 @@ from marie.ui.terminal.widget import TerminalWidget
 class TerminalPanel(QWidget):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
-        self.window = window
+        self.host = window
         self.app = window.app
         self.stack = QStackedWidget(self)
         self.tabs = QTabWidget(self)
@@ -59,12 +62,18 @@ class TerminalPanel(QWidget):
         closing = getattr(window, "closing", None)
         if closing is not None:
             closing.connect(self.close_all)
-        self.destroyed.connect(lambda *_: None)
-        self.window.commands.add("terminal.new", "New Terminal", self._new_and_show, None, "View")
+        self.host.commands.add("terminal.new", "New Terminal", self._new_and_show, None, "View")
+        # The agent's commands, in a read-only "Agent" tab made on the first one.
+        self.agent_output: AgentOutput | None = None
+        self.agent_widget: TerminalWidget | None = None
+        self._unsubscribe = self._follow_agent()
+        self.destroyed.connect(lambda *_: [unsubscribe() for unsubscribe in self._unsubscribe])
 
     # ---------------------------------------------------------------- terminals
     def terminals(self) -> list[TerminalWidget]:
-        return [w for w in (self.tabs.widget(i) for i in range(self.tabs.count())) if isinstance(w, TerminalWidget)]
+        """The shells' tabs (not the Agent tab)."""
+        return [w for w in (self.tabs.widget(i) for i in range(self.tabs.count()))
+                if isinstance(w, TerminalWidget) and w is not self.agent_widget]
 
     def current(self) -> TerminalWidget | None:
         widget = self.tabs.currentWidget()
@@ -89,8 +98,40 @@ class TerminalPanel(QWidget):
             widget.setFocus()
         return widget
 
+    def _follow_agent(self) -> list[Any]:
+        try:
+            from marie.agent.events import CommandOutput, ToolFinished, ToolStarted
+        except ImportError:          # no agent package: no Agent tab
+            return []
+        events = self.app.events
+
+        def started(event: Any) -> None:
+            if not Shiboken.isValid(self) or event.tool not in COMMAND_TOOLS:
+                return
+            self.agent_tab().started(event)
+
+        def forward(method: str) -> Any:
+            def handler(event: Any) -> None:
+                if Shiboken.isValid(self) and self.agent_output is not None:
+                    getattr(self.agent_output, method)(event)
+            return handler
+
+        return [events.on(ToolStarted, started), events.on(CommandOutput, forward("output")),
+                events.on(ToolFinished, forward("finished"))]
+
+    def agent_tab(self) -> AgentOutput:
+        """The Agent tab's feed, making the tab on first use (it stays, read-only, until closed)."""
+        if self.agent_output is None or self.agent_widget is None or self.tabs.indexOf(self.agent_widget) < 0:
+            self.agent_output = AgentOutput(scrollback=int(self.app.settings.get("terminal.scrollback", 10000)))
+            self.agent_widget = TerminalWidget(self.app, source=self.agent_output, font=self._font(), parent=self.tabs)
+            index = self.tabs.insertTab(0, self.agent_widget, "Agent")
+            self.tabs.setTabToolTip(index, "Commands the agent runs (read-only)")
+            self.agent_widget.view.linkActivated.connect(lambda link, w=self.agent_widget: self.open_link(w, link))
+            self.stack.setCurrentWidget(self.tabs)
+        return self.agent_output
+
     def _new_and_show(self) -> None:
-        show = getattr(self.window, "show_panel", None)
+        show = getattr(self.host, "show_panel", None)
         if show is not None:
             self._started_once = True          # the new one below is the first: showing must not add one
             show("terminal")
@@ -104,6 +145,9 @@ class TerminalPanel(QWidget):
     def close_terminal(self, index: int) -> None:
         widget = self.tabs.widget(index)
         self.tabs.removeTab(index)
+        if widget is not None and widget is self.agent_widget and self.agent_output is not None:
+            self.agent_output.close()
+            self.agent_output = self.agent_widget = None
         if isinstance(widget, TerminalWidget):
             widget.close_session()
             widget.deleteLater()
@@ -114,15 +158,17 @@ class TerminalPanel(QWidget):
         """Closing the window ends every shell."""
         for widget in self.terminals():
             widget.close_session()
+        if self.agent_output is not None:
+            self.agent_output.close()
 
     def open_link(self, widget: TerminalWidget, link: Any) -> None:
         session = widget.session
         folders = [session.current_directory()] if session is not None else []
         path = resolve(link, *folders, self.app.root)
         if path is None:
-            self.window.show_message(f"No file {link.path}", "warning")
+            self.host.show_message(f"No file {link.path}", "warning")
             return
-        self.window.open_file(path, link.line, link.column or 1)
+        self.host.open_file(path, link.line, link.column or 1)
 
     def _font(self) -> QFont:
         settings = self.app.settings
@@ -134,20 +180,23 @@ class TerminalPanel(QWidget):
     # ---------------------------------------------------------------- focus and first show
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
-        if not self._started_once and not self.tabs.count():
+        if not self._started_once and not self.terminals():
             self._started_once = True
             # shown by the layout (a restored session): start the shell, leave the focus where it is
-            self.new_terminal(focus=self.isAncestorOf(QApplication.focusWidget()) if QApplication.focusWidget() else False)
+            focused = QApplication.focusWidget()
+            self.new_terminal(focus=focused is not None and self.isAncestorOf(focused))
 
     def setFocus(self, *args: Any) -> None:  # noqa: N802 - the window focuses panels on show
-        if self.current() is not None:
-            self.current().setFocus()
+        current = self.current()
+        if current is not None:
+            current.setFocus()
         else:
             super().setFocus(*args)
 
     def _focus_current(self) -> None:
-        if self.current() is not None and self.isVisible():
-            self.current().setFocus()
+        current = self.current()
+        if current is not None and self.isVisible():
+            current.setFocus()
 
 
 PANEL = PanelSpec(id="terminal", title="Terminal", area="bottom", factory=TerminalPanel, shortcut="Ctrl+`", order=30)

@@ -23,8 +23,11 @@ from PySide6.QtGui import (QFont, QFontDatabase, QFontMetricsF, QGuiApplication,
                            QPaintEvent, QWheelEvent)
 from PySide6.QtWidgets import QWidget
 
+from shiboken6 import Shiboken
+
 from marie.terminal.keys import encode_key
 from marie.terminal.links import Link, find_links
+from marie.ui import themes
 from marie.ui.terminal.colors import TerminalColors
 
 _NAMED_KEYS = {
@@ -54,6 +57,8 @@ class TerminalView(QWidget):
         super().__init__(parent)
         self.model = model
         self.session = session
+        # called before each look at the model, so the next change notifies again
+        self.acknowledge = session.acknowledge if session is not None else None
         self.colors = TerminalColors()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
@@ -69,6 +74,13 @@ class TerminalView(QWidget):
         self._cursor_row = 0                          # screen row the cursor was painted on
         self.pulls = 0                                # how many pulls ran (tests, the bench)
         self.set_font(font or QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        unsubscribe = themes.on_theme_changed(self._theme_changed)
+        self.destroyed.connect(lambda *_: unsubscribe())
+
+    def _theme_changed(self, _theme: Any) -> None:
+        if Shiboken.isValid(self):
+            self.colors.refresh()
+            self.update()
 
     # ---------------------------------------------------------------- geometry
     def set_font(self, font: QFont) -> None:
@@ -105,7 +117,13 @@ class TerminalView(QWidget):
         super().resizeEvent(event)
         self._fit()
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._fit()
+
     def _fit(self) -> None:
+        if not self.isVisible():          # a hidden tab's size means nothing: keep the last one
+            return
         lines, columns = self.cells()
         if self.session is not None:
             self.session.resize(lines, columns)
@@ -150,8 +168,8 @@ class TerminalView(QWidget):
     # ---------------------------------------------------------------- updates from the model
     def pull(self) -> None:
         """Take what changed in the model and repaint those rows (GUI thread)."""
-        if self.session is not None:
-            self.session.acknowledge()
+        if self.acknowledge is not None:
+            self.acknowledge()
         dirty, moved = self.model.take_dirty()
         self.pulls += 1
         if moved:

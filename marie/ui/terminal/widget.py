@@ -23,17 +23,20 @@ class TerminalWidget(QWidget):
     exited = Signal(int)            # the shell's exit code
     titleChanged = Signal(str)
 
-    def __init__(self, app: Any, session: TerminalSession | None = None, model: Any = None,
+    def __init__(self, app: Any, session: TerminalSession | None = None, source: Any = None,
                  font: QFont | None = None, parent: QWidget | None = None) -> None:
+        """``session``: a shell to show and type into; or ``source``: something else that feeds a
+        model (``.model``, ``.on_dirty``, ``.acknowledge()``: the Agent tab), shown read-only."""
         super().__init__(parent)
         self.app = app
         self.session = session
+        feeder = session if session is not None else source
+        feeder.on_dirty = lambda: app.dispatcher.post(self._pull)
         if session is not None:
-            session.on_dirty = lambda: app.dispatcher.post(self._pull)
             session.on_exit = lambda code: app.dispatcher.post(self._exited, code)
-            model = session.model
-        self.model = model
-        self.view = TerminalView(model, session, font, self)
+        self.model = feeder.model
+        self.view = TerminalView(self.model, session, font, self)
+        self.view.acknowledge = feeder.acknowledge
         self.scrollbar = QScrollBar(self)
         self.find_bar = FindBar(self.view, app.tasks, self)
         self.find_bar.hide()
@@ -61,8 +64,9 @@ class TerminalWidget(QWidget):
     def start(self) -> "TerminalWidget":
         """Start the shell at the view's size. Shows the reason in the banner when it cannot start."""
         if self.session is not None and self.session.proc is None:
-            lines, columns = self.view.cells()
-            self.session.model.resize(lines, columns)
+            if self.view.isVisible():
+                lines, columns = self.view.cells()
+                self.session.model.resize(lines, columns)
             try:
                 self.session.start()
             except OSError as exc:
