@@ -5,7 +5,8 @@ modify a few lines, insert lines, delete lines, two separate changes, and wrappi
 (re-indentation). Each case is rendered in every edit format the way a perfect model would write it
 (``formats.render``), then in noisy variants the way models actually write them:
 
-``whitespace``  trailing spaces / doubled inner spaces / tabs on the lines the model copied;
+``whitespace``  trailing spaces / doubled inner spaces / tabs on the lines the model copied (whole
+                files: trailing only, since a change inside a line of a whole file is a proposal);
 ``context``     one unchanged context line left out (search/replace and diff only);
 ``indent``      the copied block written at column 0 (search/replace and diff only).
 
@@ -135,6 +136,14 @@ def _drift(line: str, rng: random.Random) -> str:
     return body + ("\n" if line.endswith("\n") else "")
 
 
+def _trailing_drift(line: str, rng: random.Random) -> str:
+    body = line.rstrip("\n")
+    if not body.strip():
+        return line
+    body += " " * rng.randint(1, 3) if rng.random() < 0.7 else "\t"
+    return body + ("\n" if line.endswith("\n") else "")
+
+
 def noisy(answer: str, fmt: str, variant: str, rng: random.Random, old: str = "") -> str | None:
     lines = answer.splitlines(keepends=True)
     if fmt == "whole":
@@ -147,8 +156,10 @@ def noisy(answer: str, fmt: str, variant: str, rng: random.Random, old: str = ""
         copied = {b + k for a, b, size in difflib.SequenceMatcher(a=old.splitlines(keepends=True), b=body,
                                                                  autojunk=False).get_matching_blocks()
                   for k in range(size)}
-        out = lines[:2] + [_drift(l, rng) if n in copied and rng.random() < 0.3 else l for n, l in enumerate(body)] \
-            + lines[-1:]
+        # Trailing drift only: in a whole-file answer every line is the model's, so a change inside a
+        # line (a doubled space) is applied as proposed and shown in the review (issue 14), not undone.
+        out = lines[:2] + [_trailing_drift(l, rng) if n in copied and rng.random() < 0.3 else l
+                           for n, l in enumerate(body)] + lines[-1:]
         return "".join(out)
     if fmt == "search_replace":
         return _noisy_sr(lines, variant, rng)

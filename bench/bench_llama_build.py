@@ -6,8 +6,9 @@ native, portable, ...) so load drift on a shared machine hits both sides alike:
 - prompt processing tokens/s and generation tokens/s, 1 and 2 threads: portable / native ratios
   (goals: >= 0.9x for prompts, >= 0.95x for generation). The native build runs with
   ``use_extra_bufts = False`` on CPUs with AMX, where its AMX kernels crash (ggml-org/llama.cpp#20824).
-- time to first token of a ~2,000-token composer-sized prompt with ``n_threads_batch`` = 1 vs 2 (the
-  default), idle and with the other core busy (goal: <= 0.55x of the 1-thread figure).
+- time to first token of a ~2,000-token composer-sized prompt through MarieIDE's local provider with
+  ``ai.local.threads_batch`` = 1, 2 and 0 (auto, the default: the cores free when the prompt is read),
+  idle and with the other core busy (goal: <= 0.55x of the 1-thread figure).
 
 The native build is compiled once into the bench cache (``--cache``, ~6 minutes on 2 cores) and
 installed there with ``pip install --target``; MarieIDE's own venv is never touched.
@@ -126,8 +127,24 @@ def measure(site: Path | None, model: str, threads: int, threads_batch: int, pro
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _first_tokens(provider, text: str, count: int) -> str:
+    """``text`` cut to about ``count`` tokens of the provider's own tokenizer."""
+    if provider.count_tokens(text, "") <= count:
+        return text
+    low, high = 0, len(text)
+    while high - low > 64:
+        mid = (low + high) // 2
+        if provider.count_tokens(text[:mid], "") > count:
+            high = mid
+        else:
+            low = mid
+    return text[:low]
+
+
 def run(ctx) -> dict:
     from marie.ai import models
+    from marie.ai.local import LocalProvider
+    from marie.ai.types import ChatRequest, Message
 
     version = next(line.split("==")[1].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
                    if line.startswith("llama-cpp-python"))
@@ -156,15 +173,36 @@ def run(ctx) -> dict:
         }
         out["native_features"] = runs["native"][0]["info"].strip()
         out["portable_features"] = runs["portable"][0]["info"].strip()
-    # Prompt-processing threads: TTFT of a ~2,000-token prompt, generation on 1 thread either way.
+    # Prompt-processing threads, through MarieIDE's own local provider: time to first token of a
+    # ~2,000-token prompt with ai.local.threads_batch = 1, 2 and 0 (auto: the free cores, checked per
+    # prompt), generation on 1 thread throughout; idle and with the other core busy.
     for busy in (False, True):
-        ttft: dict[int, list[float]] = {1: [], 2: []}
-        for i in range(PAIRS):
-            for tb in ((1, 2) if i % 2 == 0 else (2, 1)):
-                ttft[tb].append(measure(None, model, 1, tb, prompt, 2000, gen=2, busy=busy)["ttft_s"])
-        one, two = statistics.median(ttft[1]), statistics.median(ttft[2])
+        ttft = {label: [] for label in ("1", "2", "auto")}
+        providers = {label: LocalProvider({"threads": 1, "threads_batch": tb, "n_ctx": 4096})
+                     for label, tb in (("1", 1), ("2", 2), ("auto", 0))}
+        burner = subprocess.Popen([sys.executable, "-c", "while True: sum(range(10000))"]) if busy else None
+        try:
+            for provider in providers.values():
+                provider.ensure_loaded()
+            base = _first_tokens(providers["1"], prompt, 1990)
+            for i in range(PAIRS):
+                order = list(providers) if i % 2 == 0 else list(reversed(list(providers)))
+                for label in order:
+                    # A different first line each time: nothing of the prompt is in the KV cache.
+                    text = f"# run {i} {label} {time.time()}\n" + base
+                    request = ChatRequest([Message("user", text)], max_tokens=1)
+                    result = providers[label].complete(request, "", None, None)
+                    ttft[label].append(result.ttft_s or result.usage.latency_s)
+        finally:
+            if burner is not None:
+                burner.kill()
+                burner.wait()
+            for provider in providers.values():
+                provider.close()
+        med = {label: statistics.median(values) for label, values in ttft.items()}
         out["ttft_2000_" + ("busy" if busy else "idle")] = {
-            "threads_batch_1_s": round(one, 2), "threads_batch_2_s": round(two, 2), "ratio": round(two / one, 3)}
+            **{f"threads_batch_{label}_s": round(value, 2) for label, value in med.items()},
+            "ratio_2_vs_1": round(med["2"] / med["1"], 3), "ratio_auto_vs_1": round(med["auto"] / med["1"], 3)}
     return out
 
 

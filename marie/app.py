@@ -79,7 +79,15 @@ class App:
     def writes(self) -> WritesApi:
         """The single write path: checkpoint, atomic write, audit, ``FilesWritten`` (``marie.workspace``)."""
         from marie.workspace.writes import WritePath
-        return self._make(WritePath)
+        return self._make(lambda app: WritePath(app, rules=[app._policy_rule]))
+
+    def _policy_rule(self, rel: str, source: str) -> str | None:
+        """The admin policy's protected paths (``governance.paths.protected``): AI edits may not change them."""
+        from marie.workspace.writes import AI_SOURCES
+
+        if source in AI_SOURCES and self.governance.policy.path_protected(rel):
+            return "protected by the admin policy (governance.paths.protected); AI edits may not change it"
+        return None
 
     @cached_property
     def fileops(self) -> FileOpsApi:

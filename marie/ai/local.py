@@ -293,7 +293,8 @@ class LocalProvider(Provider):
 
         Generation is memory-bound and keeps its speed on one thread while the other core is busy;
         prompt processing is compute-bound and scales with cores (bench/bench_ai.py measures both),
-        so ``threads_batch = 0`` means every core.
+        so ``threads_batch = 0`` means "auto": up to every core, as many as are free when a prompt
+        is read (the worker checks before each one).
         """
         threads = max(1, int(self.config.get("threads", 1) or 1))
         batch = int(self.config.get("threads_batch", 0) or 0) or (os.cpu_count() or 1)
@@ -343,7 +344,9 @@ class LocalProvider(Provider):
             try:
                 worker.phase = "loading"
                 worker.send(op="load", id=rid, path=str(path), n_ctx=key[1], threads=threads,
-                            threads_batch=threads_batch, n_batch=int(self.config.get("n_batch", 512)),
+                            threads_batch=threads_batch,
+                            threads_batch_auto=not int(self.config.get("threads_batch", 0) or 0),
+                            n_batch=int(self.config.get("n_batch", 512)),
                             n_ubatch=int(self.config.get("n_ubatch", 0) or 0),
                             flash_attn=bool(self.config.get("flash_attn", False)), safe=self.safe_mode)
                 info = self._wait_load(stream, token, progress, name)

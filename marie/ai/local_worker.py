@@ -100,6 +100,8 @@ class Worker:
         self.arch = ""
         self.model_path = ""
         self.safe = False
+        self.batch_max = self.batch_now = 1
+        self.batch_auto = False
         self.cancelled: set[int] = set()
         self.jobs: queue.Queue = queue.Queue()
 
@@ -186,6 +188,10 @@ class Worker:
         finally:
             llama_cpp.llama_model_default_params = original
         self.llm, self.model_path, self.safe = llm, path, safe
+        # threads_batch "auto": the most prompt threads to use; fewer while the cores are busy.
+        self.batch_max = llm.n_threads_batch
+        self.batch_auto = bool(msg.get("threads_batch_auto"))
+        self.batch_now = llm.n_threads_batch
         self.arch = str(llm.metadata.get("general.architecture", ""))
         send(ev="loaded", id=msg.get("id"), **self._describe())
 
@@ -193,7 +199,8 @@ class Worker:
         llm = self.llm
         return {"n_ctx": llm.n_ctx(), "n_ctx_train": llm._model.n_ctx_train(), "arch": self.arch,
                 "name": llm.metadata.get("general.name", ""), "params": llm._model.n_params(),
-                "threads": llm.n_threads, "threads_batch": llm.n_threads_batch, "safe": self.safe}
+                "threads": llm.n_threads, "threads_batch": llm.n_threads_batch,
+                "threads_batch_auto": self.batch_auto, "safe": self.safe}
 
     def _need_model(self):
         if self.llm is None:
@@ -317,6 +324,7 @@ class Worker:
         todo = len(tokens) - 1 - cached
         if todo <= 0:
             return
+        self._fit_prompt_threads(llm)
         # Keep the prefix the cache already holds; eval() drops the KV entries past n_tokens itself
         # (swa_full keeps that partial removal possible for Gemma's sliding-window layers).
         if llm.n_tokens > cached:
@@ -332,6 +340,23 @@ class Worker:
             llm.eval(tokens[done:end])
             done = end
             send(ev="prompt", id=rid, done=done, total=total)
+
+
+    def _fit_prompt_threads(self, llm: Any) -> None:
+        """With threads_batch on auto, use as many prompt threads as there are free cores now.
+
+        llama.cpp's threads wait for each other at every layer, so a second thread that has to share
+        a core with another program makes the prompt slower, not faster (bench_llama_build.py).
+        """
+        if not self.batch_auto or self.batch_max <= 1:
+            return
+        from marie.core.cpu_load import threads_for_load
+        import llama_cpp
+
+        wanted = threads_for_load(self.batch_max, spare=0.5)
+        if wanted != self.batch_now:
+            llama_cpp.llama_set_n_threads(llm._ctx.ctx, llm.n_threads, wanted)
+            self.batch_now = wanted
 
 
 def main() -> int:

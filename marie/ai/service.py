@@ -148,12 +148,8 @@ class AIService:
         self._gates.append(gate)
 
     def _governance(self) -> Any:
-        gov = getattr(self.app, "governance", None)
-        if gov is None:   # an app object without governance (a test double): build one for it
-            from marie.governance.service import Governance
-
-            gov = self.__dict__.setdefault("_own_governance", Governance(self.app))
-        return gov
+        # The app builds governance; ai never imports it (governance imports ai's types: no cycle).
+        return self.app.governance
 
     def gate(self, provider: Provider, request: ChatRequest, task: str = "chat", model: str = "", *,
              redact: bool = False) -> Any:

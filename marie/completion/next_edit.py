@@ -133,18 +133,20 @@ def by_rule(original: str, old: str, new: str) -> str:
     return re.sub(rf"\b{re.escape(old)}\b", new, original)
 
 
-def acceptable(answer: str, original: str, old: str) -> str | None:
-    """The model's line when it is usable: one line, changed, without the old name, and close to
-    the original (it kept the line's indentation and at least half of its other words)."""
+def acceptable(answer: str, original: str, old: str, new: str) -> str | None:
+    """The model's line when it is usable: one line, changed, without the old name, with the same
+    names in the same order as the rename would give (it may differ in spacing and punctuation
+    only: the small local model otherwise rewrites strings and statements), re-indented like the
+    original."""
     line = answer.split("\n", 1)[0].rstrip()
-    if not line.strip() or line == original or re.search(rf"\b{re.escape(old)}\b", line):
+    if not line.strip() or re.search(rf"\b{re.escape(old)}\b", line):
         return None
     indent = original[: len(original) - len(original.lstrip())]
-    if not line.startswith(indent):
-        line = indent + line.lstrip()
-    keep = set(_IDENT.findall(original)) - {old}
-    if keep and len(keep & set(_IDENT.findall(line))) < len(keep) / 2:
+    line = indent + line.strip()
+    if line == original or _IDENT.findall(line) != _IDENT.findall(by_rule(original, old, new)):
         return None
+    if re.sub(r"\s+", "", line) != re.sub(r"\s+", "", by_rule(original, old, new)):
+        return None      # other punctuation or literals than the rename gives: not the same edit
     return line
 
 
@@ -170,7 +172,7 @@ def suggest(service: Any, history: EditHistory, text: str, version: int,
     except errors.AIError as exc:
         log.info("next-edit request failed: %s", exc)
         answer = None
-    model_line = acceptable(answer.text, original, old) if answer is not None else None
+    model_line = acceptable(answer.text, original, old, new) if answer is not None else None
     if model_line is not None:
         return NextEdit(line, original, model_line, version, old, new, "model")
     return NextEdit(line, original, by_rule(original, old, new), version, old, new, "rule")

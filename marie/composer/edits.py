@@ -145,9 +145,7 @@ def _locate_piece(lines: list[str], offset: int, s_raw: list[str], r_raw: list[s
             pass
     match = _shifted(matching.locate(lines[offset:], trimmed_s, hint=rel_hint, path=path,
                                      fuzzy_threshold=fuzzy_threshold), offset)
-    top = next(i for i, t in enumerate(s_raw) if t.strip()) if any(t.strip() for t in s_raw) else 0
-    top = min(top, len(s_raw) - len(trimmed_s))
-    bottom = len(s_raw) - len(trimmed_s) - top
+    top, bottom = _trim_counts(s_raw, r_raw)
     before = lines[match.start - top:match.start] if match.start >= top else None
     after = lines[match.end:match.end + bottom] if match.end + bottom <= len(lines) else None
     if before is None or after is None or any(l.strip() for l in before + after):
@@ -218,6 +216,12 @@ def _apply_by_line_numbers(lines: list[str], edit: Replace) -> tuple[str, str] |
 def _trim_pair(search: list[str], replace: list[str]) -> tuple[list[str], list[str]]:
     """Drop the blank lines that both parts have at their edges (copied spacing, which matching should
     not depend on); blank lines only one part has are a change and stay."""
+    top, bottom = _trim_counts(search, replace)
+    return search[top:len(search) - bottom], replace[top:len(replace) - bottom]
+
+
+def _trim_counts(search: list[str], replace: list[str]) -> tuple[int, int]:
+    """How many blank lines ``_trim_pair`` drops at the top and at the bottom of both parts."""
     def lead(lines: list[str]) -> int:
         n = 0
         while n < len(lines) and not lines[n].strip():
@@ -233,9 +237,7 @@ def _trim_pair(search: list[str], replace: list[str]) -> tuple[list[str], list[s
     top = min(lead(search), lead(replace))
     search, replace = search[top:], replace[top:]
     bottom = min(trail(search, lead(search)), trail(replace, lead(replace)))
-    if bottom:
-        search, replace = search[:len(search) - bottom], replace[:len(replace) - bottom]
-    return search, replace
+    return top, bottom
 
 
 def _check_diff_edges(search: list[str], replace: list[str], match: matching.Match, n_lines: int, path: str) -> None:

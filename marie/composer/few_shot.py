@@ -105,8 +105,8 @@ def answer_of(prompt: CompletionPrompt, generated: str) -> str:
 _ADD = re.compile(r"\badd(?:s)?\s+(?:a|an|one)?\s*(?:new\s+)?(?:top-level\s+)?(?P<kind>function|class)\b"
                   r"(?:\s+(?:called|named)?\s*(?P<sig>[A-Za-z_]\w*\s*(?:\([^)]*\))?))?", re.IGNORECASE)
 _APPEND_EXAMPLES = [
-    ("greet.py", 'def hello(name):\n    return "hello " + name\n', 'add a function bye(name) that returns "bye " + name',
-     'def bye(name):\n    return "bye " + name\n'),
+    ("greet.py", 'def hello(name):\n    return "hello " + name\n',
+     'add a function bye(name) that returns "bye " + name', 'def bye(name):\n    return "bye " + name\n'),
     ("shapes.py", "def area(w, h):\n    return w * h\n", "add a function perimeter(w, h) that returns 2 * (w + h)",
      "def perimeter(w, h):\n    return 2 * (w + h)\n"),
 ]

@@ -138,7 +138,8 @@ def _relevant(f: Any, instruction: str) -> bool:
     wanted = _names(instruction)
     base = (f.base_text or "").splitlines()
     for hunk in f.hunks:
-        near = [line for line in base[max(0, hunk.start - 1):hunk.start] if line.lstrip().startswith(("def ", "class "))]
+        above = base[max(0, hunk.start - 1):hunk.start]
+        near = [line for line in above if line.lstrip().startswith(("def ", "class "))]
         if _names("\n".join(list(hunk.old) + list(hunk.new) + near)) & wanted:
             return True
     return False

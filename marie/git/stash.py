@@ -27,21 +27,20 @@ class StashOps(RepoHandle):
             raise GitError(f"there is no stash {index}")
 
     def stash_apply(self, index: int = 0) -> None:
-        self._worktree()
-        self._stash_index(index)
-        try:
-            self.repo.stash_apply(index)
-        except pygit2.GitError as exc:
-            raise GitError(f"cannot apply stash {index}: {exc}") from None
-        self._status = None
+        """Apply stash ``index`` to the working tree (it stays in the list)."""
+        self._unstash(index, pop=False)
 
     def stash_pop(self, index: int = 0) -> None:
+        """Apply stash ``index`` and drop it."""
+        self._unstash(index, pop=True)
+
+    def _unstash(self, index: int, *, pop: bool) -> None:
         self._worktree()
         self._stash_index(index)
         try:
-            self.repo.stash_pop(index)
+            (self.repo.stash_pop if pop else self.repo.stash_apply)(index)
         except pygit2.GitError as exc:
-            raise GitError(f"cannot pop stash {index}: {exc}") from None
+            raise GitError(f"cannot {'pop' if pop else 'apply'} stash {index}: {exc}") from None
         self._status = None
 
     def stash_drop(self, index: int = 0) -> None:

@@ -27,8 +27,8 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
+from marie.core.cpu_load import threads_for_load
 from marie.core.python_cmd import module_command
 
 _proc: subprocess.Popen | None = None
@@ -129,41 +129,6 @@ def _head_names(repo) -> list[bytes]:
     return [getattr(entry, "raw_name", None) or entry.name.encode("utf-8", "surrogateescape") for entry in tree]
 
 
-def _threads_for_load(parts: int) -> int:
-    """As many threads as there are cores to run them. Measured on a 2-core machine: with a core
-    idle, two threads take 0.6-0.8x the single walk's time; with both cores taken by other programs
-    they take 1.0-1.2x (a second index load and contention, no gain). So the split shrinks by the
-    number of other programs running right now (Linux: ``procs_running``, sampled; elsewhere the
-    1-minute load average), keeping one thread beyond the idle cores."""
-    if parts <= 1:
-        return parts
-    cores = os.cpu_count() or 1
-    others = _others_running()
-    if others is None:
-        return parts
-    return max(1, min(parts, int(cores - others + 1.5)))
-
-
-def _others_running() -> float | None:
-    try:
-        samples = []
-        for attempt in range(3):
-            with open("/proc/stat", "rb") as stat:
-                for line in stat:
-                    if line.startswith(b"procs_running "):
-                        samples.append(int(line.split()[1]) - 1)  # not counting this process
-                        break
-            if attempt < 2:
-                time.sleep(0.0005)
-        if samples:
-            return float(min(samples))  # programs that run only for an instant do not count
-    except (OSError, ValueError):
-        pass
-    if hasattr(os, "getloadavg"):
-        return os.getloadavg()[0]
-    return None
-
-
 def _walk(repos: dict, splits: dict, request: dict) -> dict[str, int]:
     """One request's status: split over threads when asked and possible, else pygit2's walk."""
     import pygit2
@@ -188,7 +153,7 @@ def _walk(repos: dict, splits: dict, request: dict) -> dict[str, int]:
                 split = splits[path] = native_status.SplitStatus(path, parts)
             except (OSError, RuntimeError):
                 split = splits[path] = False  # not reachable here: the single walk from now on
-        wanted = _threads_for_load(parts) if request.get("follow_load") else parts
+        wanted = threads_for_load(parts) if request.get("follow_load") else parts
         if split and wanted > 1:
             return split.status(untracked, _head_names(repo), wanted)
     return repo.status(untracked_files=untracked)

@@ -29,6 +29,19 @@ def schema_ok(db: sqlite3.Connection, version: str) -> bool:
     return row is not None and row[0] == version
 
 
+def open_store(path: Path, version: str, create) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+    """``(writer, reader)`` connections to the store at ``path``; a missing database, or one of
+    another schema version, is replaced by a new one made with ``create(writer)``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    if not schema_ok(db, version):
+        db.close()
+        delete_files(path)
+        db = connect(path)
+        create(db)
+    return db, connect(path)
+
+
 def delete_files(path: Path | str) -> None:
     """Remove the database and its write-ahead log and shared-memory files."""
     for suffix in ("", "-wal", "-shm"):

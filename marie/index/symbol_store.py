@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from marie.index.sqlite_db import connect, delete_files, schema_ok
+from marie.index.sqlite_db import connect, open_store
 
 SCHEMA_VERSION = "2"
 
@@ -24,20 +24,13 @@ SCHEMA_VERSION = "2"
 class SymbolStore:
     def __init__(self, path: Path | str, symbol_type) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.Symbol = symbol_type
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._db = connect(self.path)
-        if not schema_ok(self._db, SCHEMA_VERSION):
-            self._db.close()
-            delete_files(self.path)
-            self._db = connect(self.path)
-            self._create()
-        self._reader = connect(self.path)
+        self._db, self._reader = open_store(self.path, SCHEMA_VERSION, self._create)
 
-    def _create(self) -> None:
-        db = self._db
+    @staticmethod
+    def _create(db) -> None:
         db.execute("create table meta(key text primary key, value text)")
         db.execute("create table files(id integer primary key autoincrement, path text unique not null,"
                    " mtime_ns integer, size integer, skipped text)")

@@ -23,55 +23,43 @@ _QUANTIFIERS = "*?+{"
 
 def _split_top_level(pattern: str) -> list[str] | None:
     """The top-level ``|`` branches of a regex, or None when brackets do not balance."""
-    branches, depth, start, i, in_class = [], 0, 0, 0, False
+    branches, start = [], 0
+    i = 0
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
             i += 2
-            continue
-        if in_class:
-            if ch == "]":
-                in_class = False
-        elif ch == "[":
-            in_class = True
-            if pattern[i + 1:i + 2] == "^":
-                i += 1
-            if pattern[i + 1:i + 2] == "]":
-                i += 1                    # a leading ']' is a literal member
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth < 0:
+        elif ch in "([":
+            end = (_skip_group if ch == "(" else _skip_class)(pattern, i)
+            if end is None:
                 return None
-        elif ch == "|" and depth == 0:
+            i = end
+        elif ch == ")":
+            return None
+        elif ch == "|":
             branches.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    if depth != 0 or in_class:
-        return None
+            start = i = i + 1
+        else:
+            i += 1
     branches.append(pattern[start:])
     return branches
 
 
 def _skip_group(branch: str, i: int) -> int | None:
-    """Index just past the group opened at ``branch[i] == '('``."""
-    depth, in_class = 0, False
+    """Index just past the group opened at ``branch[i] == '('`` (classes inside are skipped whole)."""
+    depth = 0
     while i < len(branch):
         ch = branch[i]
         if ch == "\\":
             i += 2
             continue
-        if in_class:
-            if ch == "]":
-                in_class = False
-        elif ch == "[":
-            in_class = True
-            if branch[i + 1:i + 2] == "^":
-                i += 1
-            if branch[i + 1:i + 2] == "]":
-                i += 1
-        elif ch == "(":
+        if ch == "[":
+            end = _skip_class(branch, i)
+            if end is None:
+                return None
+            i = end
+            continue
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1

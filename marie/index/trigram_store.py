@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from marie.index.sqlite_db import connect, delete_files, schema_ok
+from marie.index.sqlite_db import delete_files, open_store
 
 SCHEMA_VERSION = "1"
 TEXT, BINARY, LATE_BINARY, TOO_LARGE = 0, 1, 2, 3
@@ -35,21 +35,13 @@ TEXT, BINARY, LATE_BINARY, TOO_LARGE = 0, 1, 2, 3
 class TrigramStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._db = connect(self.path)
-        if not schema_ok(self._db, SCHEMA_VERSION):
-            self._db.close()
-            delete_files(self.path)
-            self._db = connect(self.path)
-            self._create()
-        self._reader = connect(self.path)
+        self._db, self._reader = open_store(self.path, SCHEMA_VERSION, self._create)
 
     # -- opening -----------------------------------------------------------------------------------
-
-    def _create(self) -> None:
-        db = self._db
+    @staticmethod
+    def _create(db) -> None:
         db.execute("create table meta(key text primary key, value text)")
         db.execute("create table files(id integer primary key autoincrement, path text unique not null,"
                    " size integer, mtime_ns integer, ctime_ns integer, state integer)")
@@ -62,9 +54,7 @@ class TrigramStore:
             self._db.close()
             self._reader.close()
             delete_files(self.path)
-            self._db = connect(self.path)
-            self._create()
-            self._reader = connect(self.path)
+            self._db, self._reader = open_store(self.path, SCHEMA_VERSION, self._create)
 
     # -- meta ----------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:

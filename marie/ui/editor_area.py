@@ -56,6 +56,23 @@ class EditorGroup(QTabWidget):
         self.tabCloseRequested.connect(lambda index: area.closeRequested.emit(self.widget(index)))
         self.currentChanged.connect(lambda _i: area._group_current_changed(self))
         self.tabBar().tabMoved.connect(lambda *_: area.layoutChanged.emit())
+        self.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tabBar().customContextMenuRequested.connect(self._tab_menu)
+
+    def _tab_menu(self, point: Any) -> None:
+        """Right-click on a tab: the area's ``tab_actions(page)`` (split, move to another group, close)."""
+        from PySide6.QtWidgets import QMenu
+
+        index = self.tabBar().tabAt(point)
+        page = self.widget(index) if index >= 0 else None
+        if page is None or self.area.tab_actions is None:
+            return
+        self.area.set_current(page)
+        menu = QMenu(self)
+        for title, callback in self.area.tab_actions(page):
+            menu.addAction(title, callback)
+        self.area.last_menu = menu
+        menu.popup(self.tabBar().mapToGlobal(point))
 
     def pages(self) -> list[EditorPage]:
         pages = (self.widget(i) for i in range(self.count()))
@@ -85,6 +102,9 @@ class EditorArea(QWidget):
         self.active = self._new_group()
         self.root.addWidget(self.active)
         self.welcome = welcome
+        # (title, callback) pairs for a tab's right-click menu; the window sets it
+        self.tab_actions: Callable[[QWidget], list[tuple[str, Callable[[], Any]]]] | None = None
+        self.last_menu: Any = None
         self.stack.addWidget(self.root)
         if welcome is not None:
             self.stack.addWidget(welcome)

@@ -108,6 +108,7 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
         self.area.currentChanged.connect(self._current_changed)
         self.area.closeRequested.connect(self._close_area_tab)
         self.area.layoutChanged.connect(self._schedule_session_save)
+        self.area.tab_actions = self._tab_actions
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -281,6 +282,16 @@ class MainWindow(TabsMixin, PanelsMixin, CommandsMixin, SessionMixin, Navigation
         self.area.set_current(widget)
         widget.setFocus()
         return widget
+
+    def _tab_actions(self, page: Any) -> list[tuple[str, Any]]:
+        """A tab's right-click menu (the mouse way to split and to move a tab between groups)."""
+        actions: list[tuple[str, Any]] = [("Close", lambda: self._close_area_tab(page))]
+        if isinstance(page, EditorPage):
+            actions += [("Split Right", lambda: self.split_editor("right")),
+                        ("Split Down", lambda: self.split_editor("down")),
+                        ("Move into Next Group", lambda: self.move_editor(1)),
+                        ("Move into Previous Group", lambda: self.move_editor(-1))]
+        return actions
 
     def _close_area_tab(self, page: Any) -> None:
         if isinstance(page, EditorPage):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject
 
@@ -78,7 +78,7 @@ class _MouseButtons(QObject):
             button = event.button()
             if button in (Qt.MouseButton.BackButton, Qt.MouseButton.ForwardButton):
                 widget = watched if hasattr(watched, "window") else None
-                if widget is not None and widget.window() is self.window_:
+                if widget is not None and widget.window() is self.window_ and not self.window_.is_closing:
                     (self.window_.go_back if button == Qt.MouseButton.BackButton else self.window_.go_forward)()
                     return True
         return False
@@ -87,17 +87,26 @@ class _MouseButtons(QObject):
 class NavigationMixin:
     """Go Back / Go Forward of ``MainWindow``."""
 
-    def _install_navigation(self) -> None:
-        from PySide6.QtWidgets import QApplication
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
+    def _install_navigation(self) -> None:
         self.history = NavigationHistory()
+        # The filter sits on the window (presses no child takes bubble up to it) and on every editor's
+        # viewport (Scintilla takes its presses), not on the whole application: an application-wide
+        # filter would be a Python call for every event the program handles.
         self._mouse_buttons = _MouseButtons(self)
-        QApplication.instance().installEventFilter(self._mouse_buttons)
+        self.installEventFilter(self._mouse_buttons)
+
+    def watch_mouse_buttons(self, editor: Any) -> None:
+        """Let the mouse's back/forward buttons work over ``editor`` (the window calls it per view)."""
+        viewport = editor.sci.viewport() if hasattr(editor.sci, "viewport") else editor.sci
+        viewport.installEventFilter(self._mouse_buttons)
 
     def _remove_navigation(self) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.instance().removeEventFilter(self._mouse_buttons)
+        self.removeEventFilter(self._mouse_buttons)
 
     def navigation_location(self) -> Location | None:
         """Where the caret is now (None without a saved file)."""

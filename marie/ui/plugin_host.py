@@ -16,6 +16,7 @@ from typing import Any
 from marie.ui.commands import Command
 from marie.ui.features import FeatureSpec
 from marie.ui.panels import PanelSpec
+from marie.ui.window_commands import MENUS
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,11 @@ def apply(window: Any) -> None:
             window.show_message(f"A plugin's command {contribution.id!r} clashes with an existing one; skipped",
                                 "warning")
             continue
+        # A plugin's commands go in the Plugins menu (or a standard menu it names), not in a menu of
+        # their own each: their titles already say whose they are ("Tests: Run All").
+        category = contribution.category if contribution.category in MENUS else "Plugins"
         window.commands.register(Command(contribution.id, contribution.title,
-                                         lambda c=contribution: _run(window, c), contribution.shortcut,
-                                         contribution.category))
+                                         lambda c=contribution: _run(window, c), contribution.shortcut, category))
     for panel in plugins.panels():
         if panel.id in window.docks:
             continue

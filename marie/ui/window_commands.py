@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
@@ -21,6 +21,11 @@ MENUS = ("File", "Edit", "Selection", "View", "Go", "Help")
 
 class CommandsMixin:
     """Commands and menus of ``MainWindow``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _install_action(self, command: Command) -> None:
         """Turn a registered command into a QAction in its menu, with its shortcut."""

@@ -7,7 +7,7 @@ launch (no saved layout) the Files panel is the one in front on the left. Mixed 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
@@ -36,6 +36,11 @@ def dock_area(name: str) -> Qt.DockWidgetArea:
 
 class PanelsMixin:
     """Docks of ``MainWindow``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _add_panels(self) -> None:
         """Create every discovered panel now (tests, screenshots)."""

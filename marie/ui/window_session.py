@@ -6,7 +6,7 @@ Mixed into ``MainWindow``. GUI thread only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray
 
@@ -16,6 +16,11 @@ from marie.ui.editor_area import EditorGroup, EditorPage
 
 class SessionMixin:
     """Session of ``MainWindow``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _schedule_session_save(self) -> None:
         if not self._restoring and not self._closing:

@@ -39,6 +39,11 @@ def editor_class():
 class TabsMixin:
     """Tabs and files of ``MainWindow`` (see the module docstring)."""
 
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
+
     app: Any   # (set by MainWindow.__init__)
 
     # ================================================================ contract API
@@ -107,6 +112,7 @@ class TabsMixin:
     def _add_editor(self, editor: Any, group: EditorGroup | None = None) -> EditorPage:
         page = EditorPage(editor)
         self.area.add_page(page, self.tab_title(editor), self._tab_tip(editor), group)
+        self.watch_mouse_buttons(editor)
         editor.dirtyChanged.connect(lambda _d, e=editor: self.refresh_editor_title(e))
         editor.cursorMoved.connect(lambda e=editor: self._cursor_moved(e))
         if hasattr(editor, "indentationChanged"):

@@ -220,14 +220,22 @@ def _replace_with_link(target: Path, text: str) -> None:
     atomic.fsync_dir(target.parent)
 
 
+# Writes that carry the AI's proposals (the composer's apply, which the agent's edits use too).
+AI_SOURCES = frozenset({"composer", "agent"})
+# (workspace-relative path, source) -> why the write is refused, or None: extra rules the app adds
+# (the admin policy's protected paths for AI edits) without this module knowing governance.
+PathRule = Callable[[str, str], "str | None"]
+
+
 class WritePath:
     """``app.writes``. Methods: any worker thread (never the GUI thread: they block on I/O)."""
 
-    def __init__(self, app: WriteHost) -> None:
+    def __init__(self, app: WriteHost, rules: Iterable[PathRule] = ()) -> None:
         self.app = app
         self.root = Path(app.root)
+        self.rules: list[PathRule] = list(rules)
 
-    def check(self, changes: list[FileChange], *, allow_protected: bool = False) -> None:
+    def check(self, changes: list[FileChange], *, allow_protected: bool = False, source: str = "user") -> None:
         """Raise ``PathRefused`` for the first unsafe path; nothing is written. Any thread."""
         for change in changes:
             for rel in change.touched():
@@ -236,6 +244,10 @@ class WritePath:
                 except PathRefused as exc:
                     if not self._replaces_link(change, rel, exc):
                         raise
+                for rule in self.rules:
+                    reason = rule(rel, source)
+                    if reason:
+                        raise PathRefused(f"{rel}: {reason}")
 
     def _replaces_link(self, change: FileChange, rel: str, exc: PathRefused) -> bool:
         """A change that replaces or deletes a symlink itself (never writes through it) may act on a
@@ -252,7 +264,7 @@ class WritePath:
     def apply(self, changes: list[FileChange], label: str, *, checkpoint: bool = True,
               allow_protected: bool = False, source: str = "user") -> WriteResult:
         """Checkpoint, then write all changes atomically (all or nothing). Worker thread."""
-        self.check(changes, allow_protected=allow_protected)
+        self.check(changes, allow_protected=allow_protected, source=source)
         touched = sorted(set(self._files_touched(changes)))
         checkpoint_id = None
         if checkpoint:
@@ -387,5 +399,5 @@ class WritePath:
                                              tuple(result.deleted), paths, source))
 
 
-__all__ = ["Auditor", "Checkpointer", "FileChange", "NullAuditor", "WriteError", "WriteHost", "WritePath",
+__all__ = ["AI_SOURCES", "PathRule", "Auditor", "Checkpointer", "FileChange", "NullAuditor", "WriteError", "WriteHost", "WritePath",
            "WriteRecord", "WriteResult"]

@@ -27,8 +27,11 @@ def test_status_widget_follows_load_state(qtbot, tmp_path, gemma_path):
         app.close()
 
 
-def test_panel_lists_adds_and_saves(qtbot, tmp_path, gemma_path):
+def test_panel_lists_adds_and_saves(qtbot, tmp_path, gemma_path, monkeypatch):
     from marie.ui.dispatcher import QtDispatcher
+
+    for name in ("MARIE_OPENAI_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
 
     app = make_ai_app(tmp_path / "ui2", dispatcher=QtDispatcher())
     try:
@@ -48,7 +51,9 @@ def test_panel_lists_adds_and_saves(qtbot, tmp_path, gemma_path):
         panel.save()
         assert app.settings.get("ai.routing.chat") == ["server", "local"]
         assert app.settings.get("ai.local_only") is True
-        assert "MARIE_OPENAI_API_KEY" in panel.endpoints["openai"][2].text() or "from" in panel.endpoints["openai"][2].text()
+        # No key anywhere: the panel says it is missing and where to put it.
+        key_text = panel.endpoints["openai"][2].text()
+        assert key_text.startswith("missing.") and "MARIE_OPENAI_API_KEY" in key_text
         models.remove_model("second")
     finally:
         app.close()

@@ -55,10 +55,11 @@ def test_candidates_are_the_other_uses_nearest_first():
 
 def test_model_answers_are_checked():
     original = "    return w * height"
-    assert acceptable("return width * height\nmore", original, "w") == "    return width * height"
-    assert acceptable("    return w * height", original, "w") is None      # unchanged
-    assert acceptable("    print('hi')", original, "w") is None            # unrelated
-    assert acceptable("", original, "w") is None
+    assert acceptable(" return width * height\nmore", original, "w", "width") == "    return width * height"
+    assert acceptable("    return w * height", original, "w", "width") is None      # unchanged
+    assert acceptable("    print('hi')", original, "w", "width") is None            # unrelated
+    assert acceptable("    return width * 2", original, "w", "width") is None       # rewrote more
+    assert acceptable("", original, "w", "width") is None
 
 
 def test_a_next_edit_is_suggested_with_the_real_model(tmp_path, gemma_path):

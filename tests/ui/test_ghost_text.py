@@ -117,7 +117,7 @@ def test_the_lsp_popup_wins_and_multiple_cursors_get_nothing(qtbot, ghost_env):
 def test_a_real_gemma_completion_appears_in_the_editor(qtbot, ghost_env, gemma_path):
     app, view, ghost = ghost_env
     type_text(qtbot, view, "def add(a, b):\nreturn a +")
-    qtbot.waitUntil(lambda: ghost.visible_text() != "", timeout=120_000)
+    qtbot.waitUntil(lambda: ghost.visible_text() != "", timeout=90_000)
     shown = ghost.text
     assert shown.strip() and ghost.visible_text().split("\n")[0] == shown.split("\n")[0]
     before = view.text()
@@ -193,10 +193,12 @@ def test_the_window_installs_it_through_the_feature_registry(make_window, worksp
 def test_a_next_edit_hint_after_a_rename_and_tab_applies_it(qtbot, ghost_env, gemma_path):
     app, view, ghost = ghost_env
     view.set_text("def area(w, height):\n    check(w)\n    return w * height\n")
+    qtbot.wait(20)                       # let the editor settle, as between a person's keystrokes
     view.sci.gotoPos(len("def area(w"))
     qtbot.keyClick(view.sci, Qt.Key.Key_Backspace)
+    qtbot.wait(20)
     type_text(qtbot, view, "width")
-    qtbot.waitUntil(lambda: ghost.next_edit is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: ghost.next_edit is not None, timeout=90_000)
     edit = ghost.next_edit
     assert edit.line == 1 and edit.original == "    check(w)"
     assert "Tab" in bytes(view.sci.eOLAnnotationText(1)).decode()

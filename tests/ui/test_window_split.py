@@ -19,6 +19,9 @@ def test_a_split_shares_one_document(make_window, workspace, qtbot):
     assert second is not first and second.primary is first and len(window.area.groups) == 2
     assert second.sci.docPointer() == first.sci.docPointer()
     assert window.editors() == [first]                          # one file, one primary
+    bridge = window.features.state("lsp")
+    assert bridge.current() is window.features.get("lsp", first) is window.features.get("lsp", second)
+    assert list(bridge.editors) == [first]                       # one server document for both views
     type_text(qtbot, second, "zero ")
     assert first.text() == "zero one\ntwo\n" and first.is_dirty()
     assert window.tab_title(second).endswith("\u25cf")
@@ -64,3 +67,20 @@ def test_the_split_comes_back_with_the_session(make_window, workspace):
     assert [p.editor.path.name for p in left.pages()] == ["a.py", "b.py"]
     assert [p.editor.path.name for p in right.pages()] == ["b.py"]
     assert right.pages()[0].editor.primary is left.pages()[1].editor
+
+
+def test_a_tabs_right_click_menu_splits_and_moves(make_window, workspace, qtbot):
+    (workspace / "a.py").write_text("a\n", encoding="utf-8")
+    window = make_window()
+    window.open_file(workspace / "a.py")
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    bar = window.tabs.tabBar()
+    at = bar.tabRect(0).center()
+    QApplication.sendEvent(bar, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, at, bar.mapToGlobal(at)))
+    menu = window.area.last_menu
+    titles = [a.text() for a in menu.actions()]
+    assert titles == ["Close", "Split Right", "Split Down", "Move into Next Group", "Move into Previous Group"]
+    next(a for a in menu.actions() if a.text() == "Split Right").trigger()
+    assert len(window.area.groups) == 2 and window.current_editor().primary is not None

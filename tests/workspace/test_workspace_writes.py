@@ -130,3 +130,28 @@ def test_a_failing_audit_log_does_not_undo_a_finished_write(workspace):
     host = FakeHost(workspace, audit=BrokenAuditor())  # type: ignore[arg-type]
     WritePath(host).apply([FileChange.write("a.txt", b"x")], "edit")
     assert (workspace / "a.txt").read_bytes() == b"x"
+
+
+def test_path_rules_refuse_ai_edits_only(workspace):
+    from marie.workspace.writes import AI_SOURCES
+
+    def protect_secrets(rel: str, source: str) -> str | None:
+        return "protected" if source in AI_SOURCES and rel.startswith("secrets/") else None
+
+    writes = WritePath(FakeHost(workspace), rules=[protect_secrets])
+    with pytest.raises(PathRefused, match="secrets/key.txt: protected"):
+        writes.apply([FileChange.write("ok.txt", b"1"), FileChange.write("secrets/key.txt", b"x")], "ai edit",
+                     source="composer")
+    assert not (workspace / "ok.txt").exists()
+    writes.apply([FileChange.write("secrets/key.txt", b"mine")], "my edit", source="user")   # the user may
+    assert (workspace / "secrets" / "key.txt").read_bytes() == b"mine"
+
+
+def test_the_app_refuses_ai_edits_to_paths_the_admin_policy_protects(app, workspace, monkeypatch):
+    policy = app.governance.policy
+    monkeypatch.setattr(type(policy), "path_protected", lambda self, rel: rel.endswith(".lock"))
+    with pytest.raises(PathRefused, match="admin policy"):
+        app.writes.apply([FileChange.write("poetry.lock", b"x")], "composer edit", source="composer")
+    assert not (workspace / "poetry.lock").exists()
+    app.writes.apply([FileChange.write("poetry.lock", b"x")], "saved by hand", source="user")
+    assert (workspace / "poetry.lock").read_bytes() == b"x"

@@ -149,13 +149,16 @@ def _needed_blank(hunk: list[tuple[str, str]], counts: tuple[int, int, int, int]
 
 def _check_counts(hunk: list[tuple[str, str]], counts: tuple[int, int, int, int] | None, path: str | None,
                   where: int) -> None:
-    """A hunk with fewer lines than its header announces was cut off (an answer stopped by the token
-    limit): applying what is there would delete the lines it never got to add back."""
+    """A hunk with fewer new lines than its header announces, beyond the context lines it left out,
+    was cut off (an answer stopped by the token limit): applying what is there would delete the lines
+    it never got to add back."""
     if counts is None:
         return
     old = sum(1 for op, _ in hunk if op in " -")
     new = sum(1 for op, _ in hunk if op in " +")
-    if old < counts[1] or new < counts[3]:
+    # Context lines left out lower both counts alike (a model's miscount: matching copes with it);
+    # more missing on the new side means added lines are missing: the hunk was cut off.
+    if new < counts[3] and counts[3] - new > max(0, counts[1] - old):
         raise ParseError(f"line {where}: the hunk for {path} is cut off or miscounted: its @@ line announces "
                          f"{counts[1]} old and {counts[3]} new lines, but it has {old} and {new}; write the "
                          "whole hunk")

@@ -6,6 +6,8 @@ GUI thread.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pathlib import Path
 
 from marie.text import editorconfig
@@ -19,6 +21,11 @@ from marie.ui.editor.loading import _EOL_MODE
 
 class DiskMixin:
     """Saving and disk changes of ``EditorView``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the buffer atomically (keeping encoding, BOM and line endings); ``path`` = save as.

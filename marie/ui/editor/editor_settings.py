@@ -5,7 +5,7 @@ then ``.editorconfig``. Mixed into ``EditorView``. GUI thread.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marie.text import indentation
 from marie.text.document import TextFile
@@ -38,6 +38,11 @@ def _setting(settings: Any, key: str) -> Any:
 
 class SettingsMixin:
     """Settings and indentation of ``EditorView``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def _apply_indentation(self) -> None:
         """Indentation from, lowest first: the editor settings, what the text shows (unless

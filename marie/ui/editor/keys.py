@@ -4,7 +4,7 @@ shortcuts only the editor knows (``KeysMixin``, mixed into ``EditorView``). GUI 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QWidget
@@ -79,6 +79,11 @@ class EditorSci(ScintillaEdit):
 
 class KeysMixin:
     """Editor-only shortcuts of ``EditorView``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     # -- keys ---------------------------------------------------------------------------------------
     def _claims(self, event) -> bool:

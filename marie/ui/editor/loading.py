@@ -6,7 +6,7 @@ and fed in slices), new and untitled buffers, and Scintilla's large-document mod
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 from pyside6_scintilla import Scintilla
@@ -25,6 +25,11 @@ _MARGIN_FOLD = 2
 
 class LoadingMixin:
     """Loading of ``EditorView``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     # ================================================================ construction
     @classmethod

@@ -80,6 +80,8 @@ class LspBridge(NavigationCommands, EditCommands, WorkspaceCommands, QObject):
         self.app.tasks.submit(lambda _ctx: fn(), name=f"lsp {name}", on_done=on_done, on_error=failed)
 
     def attach(self, editor: Any) -> EditorLsp | None:
+        if getattr(editor, "primary", None) is not None:
+            return self.editors.get(editor.primary)      # one server document per file, not per view
         if editor in self.editors or not getattr(editor, "path", None) or getattr(editor, "large_file_mode", False):
             return self.editors.get(editor)
         if getattr(editor, "loading", False):
@@ -102,6 +104,7 @@ class LspBridge(NavigationCommands, EditCommands, WorkspaceCommands, QObject):
         editor = self.window.current_editor()
         if editor is None:
             return None
+        editor = getattr(editor, "primary", None) or editor   # a split's second view: its document's
         return self.editors.get(editor) or self.attach(editor)
 
     def _alive(self) -> bool:

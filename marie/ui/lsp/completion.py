@@ -4,6 +4,8 @@ insertion: a snippet's placeholders become tab stops (``marie.ui.snippet_session
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from marie.lsp import snippets
 from marie.lsp.types import CompletionItem
 from marie.ui.lsp.markers import _KIND_IMAGE, _LIST_SEP, _TYPE_SEP, _WORD_CHARS
@@ -12,6 +14,11 @@ from marie.ui.snippet_session import SnippetSession
 
 class CompletionMixin:
     """Completion for ``EditorLsp`` (mixed in: it shares the editor's state and helpers)."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     # -- completion -----------------------------------------------------------------------------
     def _char_added(self, ch: int) -> None:

@@ -122,7 +122,10 @@ class EditorLsp(CompletionMixin, QObject):
         text = self.snapshot()
         # the request sends this text first; a document sync still queued must not send an older one
         self._latest = text
-        line, column = self.editor.cursor_position()
+        view = self.bridge.window.current_editor()     # a split's second view asks at its own caret
+        if view is None or (getattr(view, "primary", None) or view) is not self.editor:
+            view = self.editor
+        line, column = view.cursor_position()
         version = self.version
 
         def done(result: Any) -> None:

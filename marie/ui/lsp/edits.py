@@ -5,7 +5,7 @@ GUI thread."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QInputDialog, QMenu
@@ -15,6 +15,11 @@ from marie.lsp.types import Range, TextEdit
 
 class EditCommands:
     """Mixed into ``LspBridge``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def rename(self, new_name: str | None = None) -> None:
         """Rename the symbol under the caret in every file (asks for the name when not given)."""

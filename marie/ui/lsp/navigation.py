@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 class NavigationCommands:
     """Mixed into ``LspBridge``."""
 
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
+
     def _with(self, fn: Callable[[EditorLsp], Any]) -> None:
         ed = self.current()
         if ed is None:

@@ -5,11 +5,16 @@ the disk. GUI thread; the check runs on a worker."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class WorkspaceCommands:
     """Mixed into ``LspBridge``."""
+
+    if TYPE_CHECKING:
+        # A part of one class (see the module docstring): the host class defines the attributes and
+        # methods this part uses, and mypy checks them there.
+        def __getattr__(self, name: str) -> Any: ...
 
     def workspace_files(self, limit: int = 2000) -> list[Path]:
         """Source files of the workspace that a configured server can check, from the index
