@@ -139,9 +139,23 @@ class OpenAIProvider(Provider):
         timeout = float(self.config.get("timeout_s", 60.0))
         what = f"The {self.name} server"
         parser = StreamParser(what, self.name, key)
+        pieces = [0]
+
+        def counted(piece: str) -> None:
+            pieces[0] += 1
+            if on_text:
+                on_text(piece)
+
         text, meta = stream_post(self.name, url, body, headers, key=key, timeout=timeout, what=what,
-                                 base_url=self.base_url, handle=parser.handle, token=token, on_text=on_text,
+                                 base_url=self.base_url, handle=parser.handle, token=token, on_text=counted,
                                  unfinished=f"{what} closed the stream before it finished")
         # stream_post returns after the producer handled the last event: the collector is complete.
-        return Result(text, usage_of(meta, started), body["model"], ttft_s=meta.get("ttft_s"),
+        usage = usage_of(meta, started)
+        if not usage.prompt_tokens and not usage.completion_tokens:
+            # Some servers (llama-cpp-python's, 0.3) ignore stream_options.include_usage: estimate,
+            # so usage reports and budgets do not read zero. A chunk carries about one token there.
+            usage.prompt_tokens = sum(self.count_tokens(m.content, model) + 4 for m in request.messages)
+            usage.completion_tokens = pieces[0] or (self.count_tokens(text, model) if text else 0)
+            usage.estimated = True
+        return Result(text, usage, body["model"], ttft_s=meta.get("ttft_s"),
                       finish=str(meta.get("finish", "")), tool_calls=parser.tool_calls.calls())

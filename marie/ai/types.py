@@ -92,6 +92,8 @@ class Usage:
     latency_s: float = 0.0
     cost_usd: float = 0.0
     cache_write_tokens: int = 0
+    # True when the server reported no counts and these are estimates (see openai_compat).
+    estimated: bool = False
 
 
 @dataclass

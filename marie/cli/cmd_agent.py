@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 
 from marie.cli.common import add_root_argument, fail, make_app
 
@@ -110,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         except (ModeRefused, ValueError, KeyError) as exc:
             return fail(str(exc).strip("'\""))
         result: list = []
+        import threading  # here: `marie --help` imports every subcommand module
+
         worker = threading.Thread(target=lambda: result.append(agent.run(args.task if args.session else None)),
                                   name="marie-agent", daemon=True)
         worker.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -95,6 +94,8 @@ def run_key(args: argparse.Namespace) -> int:
 
     if not keys.keyring_available():
         return fail(keys.where_to_put(args.provider))
+    import getpass  # here: `marie --help` imports every subcommand module
+
     key = getpass.getpass(f"API key for {args.provider}: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
     if not key:
         return fail("no key given")

@@ -1,6 +1,6 @@
 """Indexed project search: which files rg must read for a query, from the text index.
 
-``candidate_files(service, pattern, options)`` returns the sorted workspace paths that may match, or
+``candidate_files(service, pattern, options)`` returns the workspace paths that may match, or
 None when rg has to walk the tree itself: no text index (or not built yet), a query without a
 required literal of three characters (``trigram_query``), include/exclude globs (rg does not apply
 ``--glob`` to paths it is given explicitly, so the index would have to re-implement its override

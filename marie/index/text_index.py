@@ -275,13 +275,18 @@ class TextIndex:
             return None
         if any(size <= cap and path not in pending for path, size in too_large.items()):
             return None                        # the cap grew since: those files were never read
-        out: set[str] = set()
+        # One pass in the index's order (no sort: rg's output order is its own anyway), keeping
+        # what rg would search: regular files in the snapshot, under the size cap.
+        get = snap.entries.get
+        kept: list[str] = []
         for path, state in self.store.candidates(groups):
             if path in pending:
                 continue
             if state == LATE_BINARY:
                 return None
-            out.add(path)
+            entry = get(path)
+            if entry is not None and entry.kind == "file" and entry.size <= cap:
+                kept.append(path)
         for path in pending:
             entry = snap.get(path)
             if entry is None or entry.kind != "file" or entry.size > cap:
@@ -294,13 +299,7 @@ class TextIndex:
             if state == LATE_BINARY:
                 return None
             if state == TEXT:
-                out.add(path)
-        kept = []
-        for path in out:
-            entry = snap.get(path)
-            if entry is not None and entry.kind == "file" and entry.size <= cap:
                 kept.append(path)
-        kept.sort()
         return kept
 
     def close(self) -> None:

@@ -74,9 +74,7 @@ def test_a_gemma_suggestion_arrives_trimmed_and_is_cached(env):
     assert sink.got[-1].source == "cache" and sink.got[-1].text == final.text
     assert engine.requests == requests
     # usage is recorded like other requests, as task "completion"
-    rows = app.ai.usage.rows() if hasattr(app.ai.usage, "rows") else None
-    if rows is not None:
-        assert any(r["task"] == "completion" for r in rows)
+    assert any(r["task"] == "completion" and r["ok"] for r in app.ai.usage.rows())
 
 
 def test_the_next_keystroke_cancels_a_pending_request(env):
