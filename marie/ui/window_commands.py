@@ -110,7 +110,7 @@ class CommandsMixin:
         add(Command("file.open_recent", "Open Recent\u2026", lambda: projects.show_recent(self), "Ctrl+R", "File"))
         add(Command("file.close_folder", "Close Folder", lambda: projects.close_folder(self), None, "File"))
         add(Command("file.new_window", "New Window", lambda: projects.new_window(self), "Ctrl+Shift+N", "File"))
-        add(Command("file.save", "Save", self.save, "Ctrl+S", "File", has_editor))
+        add(Command("file.save", "Save", self.save_formatted, "Ctrl+S", "File", has_editor))
         add(Command("file.save_as", "Save As\u2026", self.save_as, "Ctrl+Shift+S", "File", has_editor))
         add(Command("file.save_all", "Save All", self.save_all, "Ctrl+Alt+S", "File"))
         add(Command("file.close", "Close Tab", self.close_tab, "Ctrl+W", "File", has_editor))

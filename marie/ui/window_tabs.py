@@ -303,6 +303,37 @@ class TabsMixin:
         self._after_save(editor)
         return True
 
+    def save_formatted(self, editor: Any | None = None) -> bool:
+        """Save (Ctrl+S): with ``editor.format_on_save`` and a plugin formatter for the language, the
+        text is formatted on a worker first, then saved; otherwise a plain ``save``. Only this
+        command formats: saves that must finish before something else happens (closing a tab,
+        quitting) call ``save`` itself. GUI thread."""
+        editor = editor or self.current_editor()
+        if editor is None:
+            return False
+        editor = getattr(editor, "primary", None) or editor
+        formatters = []
+        if editor.path and self.app.settings.get("editor.format_on_save"):
+            formatters = self.app.plugins.available("formatters")
+            formatters = [f for f in formatters if editor.language in f.languages]
+        if not formatters:
+            return self.save(editor)
+        text, path, formatter = editor.text(), str(editor.path), formatters[0]
+
+        def formatted(result: str) -> None:
+            # Typing during the run wins: the formatted text is used only if nothing changed since.
+            if result != text and editor.text() == text:
+                editor._replace_keeping_caret(result)
+            self.save(editor)
+
+        def failed(exc: BaseException) -> None:
+            self.show_message(f"Not formatted ({formatter.name}): {exc}; saved as it was", "warning")
+            self.save(editor)
+
+        self.app.tasks.submit(lambda ctx: formatter.format(path, text), name="format on save",
+                              on_done=formatted, on_error=failed)
+        return True
+
     def save_as(self, editor: Any | None = None, path: Path | None = None) -> bool:
         editor = editor or self.current_editor()
         if editor is None:

@@ -1,5 +1,5 @@
 """Formatter: Python files formatted with ruff (``ruff format``) or black, whichever is installed,
-on demand ("Format: Format Document") and, with ``plugins.formatter.format_on_save``, on save.
+on demand ("Format: Format Document") and, with ``editor.format_on_save``, on Ctrl+S.
 
 The formatter runs as a subprocess reading stdin, with the file's path for its configuration
 (pyproject.toml), on a worker thread. A tool that fails (syntax error, crash) leaves the text as it
@@ -51,7 +51,6 @@ def format_text(path: str, text: str, tool: list[str] | None = None) -> str:
 
 
 def activate(api: PluginAPI) -> None:
-    api.add_settings({"format_on_save": False})
     api.add_formatter("ruff-or-black", ["python"], format_text)
 
     def format_current(window: Any) -> None:

@@ -8,6 +8,8 @@ import textwrap
 
 from PySide6.QtCore import Qt
 
+from tests.qt_helpers import type_text
+
 
 BROKEN = textwrap.dedent('''
     from marie.plugins.api import PluginInfo
@@ -46,3 +48,20 @@ def test_plugins_reach_the_window(qtbot, make_window, workspace, tmp_path):
     qtbot.waitUntil(lambda: todos.list.count() == 2, timeout=30000)
     assert "notes.py:2" in todos.list.item(0).text() and "TODO" in todos.list.item(0).text()
     assert todos.status.text() == "2 comments"
+
+
+def test_format_on_save_with_the_bundled_formatter(qtbot, make_window, workspace):
+    # Real ruff through the formatter plugin: Ctrl+S formats, then saves; undo brings the old text back.
+    user = workspace / ".marie" / "settings.toml"
+    user.parent.mkdir(exist_ok=True)
+    user.write_text("[editor]\nformat_on_save = true\n", encoding="utf-8")
+    target = workspace / "messy.py"
+    target.write_text("x=[1,2 ,3]\n", encoding="utf-8")
+    window = make_window(panels_=True)
+    window.finish_startup(panels_now=True)
+    qtbot.waitUntil(lambda: window.app.plugins.loaded, timeout=30000)
+    editor = window.open_file(target)
+    type_text(qtbot, editor, "y=2\n")   # typed at the start: the buffer is dirty, unformatted
+    qtbot.keyClick(editor.sci, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: target.read_text(encoding="utf-8") == "y = 2\nx = [1, 2, 3]\n", timeout=30000)
+    assert editor.text() == "y = 2\nx = [1, 2, 3]\n" and not editor.is_dirty()
