@@ -48,7 +48,7 @@ bench: install
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py --out bench/results.json $(BENCH_ARGS)
 
 screenshots: install
-	QT_QPA_PLATFORM=offscreen $(PY) -m marie.ui.screenshots screenshots
+	QT_QPA_PLATFORM=offscreen $(PY) -m marie.ui.screenshots screenshots --ai
 
 # The one-folder app in dist/MarieIDE (PyInstaller), then its own self-test: window, lexers, a tiny
 # local inference, rg and libgit2, run offscreen from the built binary. The llama.cpp check runs

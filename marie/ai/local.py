@@ -258,9 +258,11 @@ class LocalProvider(Provider):
     local = True
 
     def __init__(self, config: dict, on_state: Callable[[str, dict], None] | None = None,
-                 precheck: bool = True) -> None:
+                 precheck: bool = True, on_prompt: Callable[[str, int, int], None] | None = None) -> None:
         self.config = dict(config)
         self.on_state = on_state or (lambda state, detail: None)
+        # on_prompt(model, done, total) for every request's prompt reading (reader thread).
+        self.on_prompt = on_prompt
         self.precheck = precheck
         self.worker: WorkerProcess | None = None
         self.loaded: dict | None = None  # what the worker said about the loaded model
@@ -433,8 +435,9 @@ class LocalProvider(Provider):
         stream = Stream()
         worker = self.worker
         assert worker is not None
-        if on_prompt is not None:
-            stream = _ProgressStream(on_prompt)
+        listeners = [f for f in (on_prompt, self._announce_prompt if self.on_prompt else None) if f]
+        if listeners:
+            stream = _ProgressStream(lambda done, total: [f(done, total) for f in listeners])
         worker.route(rid, stream)
 
         def cancel() -> None:
@@ -451,6 +454,10 @@ class LocalProvider(Provider):
             return result
         finally:
             worker.unroute(rid)
+
+    def _announce_prompt(self, done: int, total: int) -> None:
+        if self.on_prompt is not None:
+            self.on_prompt(self.model_name(), done, total)
 
     def complete(self, request: ChatRequest, model: str, token: CancelToken | None,
                  on_text: Callable[[str], None] | None) -> Result:

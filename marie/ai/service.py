@@ -26,7 +26,7 @@ from marie.ai.openai_compat import OpenAIProvider
 from marie.ai.provider import Provider
 from marie.ai.types import Capabilities, ChatRequest, Completion, ToolCall, Usage
 from marie.ai.usage import UsageStore, cost_of
-from marie.core.event_types import ModelState
+from marie.core.event_types import ModelState, PromptProgress
 from marie.core.tasks import Cancelled, CancelToken
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ class AIService:
             if existing is not None:
                 return existing
             if name == "local":
-                provider: Provider = LocalProvider(self.settings.section("ai.local"), on_state=self._on_local_state)
+                provider: Provider = LocalProvider(self.settings.section("ai.local"), on_state=self._on_local_state,
+                                                   on_prompt=self._on_local_prompt)
             else:
                 config = self.settings.section(f"ai.providers.{name}")
                 plugin = None if config.get("base_url") else self._plugin_provider(name)
@@ -99,6 +100,10 @@ class AIService:
             stale = [self._providers.pop(n) for n in touched if n in self._providers]
         for provider in stale:
             provider.close()
+
+    def _on_local_prompt(self, model: str, done: int, total: int) -> None:
+        # The local worker's prompt-reading progress, for every view (reader thread; the bus hops).
+        self.app.events.publish(PromptProgress(model, done, total))
 
     def _on_local_state(self, state: str, detail: dict) -> None:
         self.model_state = {"state": state, **detail}

@@ -118,6 +118,16 @@ class ModelState(Event):
     detail: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
+@dataclass(frozen=True)
+class PromptProgress(Event):
+    """The local model has read ``done`` of the ``total`` prompt tokens of the request it is working
+    on (one request at a time): the wait before the first token, shown by the composer and agent."""
+
+    model: str
+    done: int
+    total: int
+
+
 # -- lsp -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class LspDiagnostics(Event):

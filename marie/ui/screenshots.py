@@ -74,9 +74,10 @@ def _close(window, qt_app) -> None:
 
 
 def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
-           size: tuple[int, int] = (1280, 800), extras: bool = True) -> list[Path]:
+           size: tuple[int, int] = (1280, 800), extras: bool = True, ai: bool = False) -> list[Path]:
     """Write ``main-<theme>.png`` for each theme into ``out_dir`` (and, with ``extras``,
-    ``welcome.png``, ``split-terminal.png`` and ``settings.png``); returns the files."""
+    ``welcome.png``, ``split-terminal.png`` and ``settings.png``; with ``ai``, ``composer.png`` and
+    ``agent.png``: the real bundled model at work, a few minutes on two cores); returns the files."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -137,6 +138,8 @@ def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
                 _settle(qt_app)
                 written.append(_save(window, out_dir / "settings.png"))
                 _close(window, qt_app)
+                if ai:
+                    written += _ai_at_work(root, window_on, qt_app, out_dir)
         finally:
             if old_home is None:
                 os.environ.pop("MARIE_HOME", None)
@@ -145,10 +148,49 @@ def render(out_dir: Path, themes_to_render: tuple[str, ...] = ("light", "dark"),
     return written
 
 
+def _wait(qt_app, done, seconds: float) -> None:
+    """Let the event loop run until ``done()`` or ``seconds`` passed (the real model answers)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        qt_app.processEvents()
+        time.sleep(0.05)
+
+
+def _ai_at_work(root: Path, window_on, qt_app, out_dir: Path) -> list[Path]:
+    """``composer.png`` and ``agent.png``: the bundled model at work, for real (no scripted answers),
+    on a small ``calc.py``. Each waits a bounded time, so a slow machine shows the work in progress."""
+    written: list[Path] = []
+    calc = root / "calc.py"
+    calc.write_text("def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n", encoding="utf-8")
+    window = window_on("light")
+    window.open_file(calc)
+    composer = window.show_panel("composer")
+    if composer is not None:
+        composer.instruction.setText("add a function sub(a, b) that returns a - b @file:calc.py")
+        composer.send_button.click()
+        _wait(qt_app, lambda: composer.review.file_item("calc.py") is not None or composer.task is None, 240)
+        _settle(qt_app)
+        written.append(_save(window, out_dir / "composer.png"))
+    agent = window.show_panel("agent")
+    if agent is not None:
+        agent.mode.setCurrentText("plan")
+        agent.start_task("What do the functions in calc.py do?")
+        _wait(qt_app, lambda: agent.steps.topLevelItemCount() >= 3 or not agent.busy, 240)
+        _settle(qt_app)
+        written.append(_save(window, out_dir / "agent.png"))
+        agent.cancel()
+    _close(window, qt_app)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0] if argv else "screenshots")
-    for file in render(out):
+    ai = "--ai" in argv
+    folders = [a for a in argv if not a.startswith("--")]
+    out = Path(folders[0] if folders else "screenshots")
+    for file in render(out, ai=ai):
         print(file)
     return 0
 

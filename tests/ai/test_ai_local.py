@@ -197,3 +197,22 @@ def test_streamed_pieces_are_coalesced_after_the_first(gemma_path):
     assert done.text == "one two three four" and done.usage.completion_tokens >= 4
     assert len(pieces) == 2 and "".join(pieces) == done.text
     assert provider.last_stats["own_s_per_token"] >= provider.last_stats["send_s_per_token"] > 0
+
+
+def test_prompt_reading_progress_reaches_the_request_and_the_bus(ai_app):
+    from marie.core.event_types import PromptProgress
+
+    seen_bus: list[tuple[int, int]] = []
+    seen_request: list[tuple[int, int]] = []
+    off = ai_app.events.on(PromptProgress, lambda e: seen_bus.append((e.done, e.total)))
+    try:
+        request = ask("def f(x):\n    return x\n" * 60 + "Say yes.", max_tokens=2)
+        request.progress = lambda done, total: seen_request.append((done, total))
+        done = ai_app.ai.complete("chat", request)
+    finally:
+        off()
+    total = done.usage.prompt_tokens
+    assert seen_request and seen_request == seen_bus
+    assert all(t == total for _, t in seen_request)
+    dones = [d for d, _ in seen_request]
+    assert dones == sorted(dones) and dones[-1] == total - 1 and len(dones) >= 2

@@ -154,3 +154,17 @@ def test_composer_pane_marks_whitespace_only_hunks_for_review(qtbot, pane, works
     assert "whitespace only" in hunk.text(0)
     hunk.setCheckState(0, Qt.CheckState.Unchecked)
     assert not pane.apply_button.isEnabled()
+
+
+def test_composer_pane_shows_the_prompt_reading_progress(qtbot, pane, workspace):
+    from marie.core.event_types import PromptProgress
+
+    (workspace / "a.py").write_text("a = 1\n")
+    pane.app.__dict__["ai"] = SlowModel()
+    pane.instruction.setText("bump a @file:a.py")
+    qtbot.mouseClick(pane.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.task is not None, timeout=10000)
+    pane.app.events.publish(PromptProgress("gemma3-270m", 512, 1856))
+    qtbot.waitUntil(lambda: "reading the prompt 512/1,856 tokens" in pane.status.text(), timeout=10000)
+    qtbot.mouseClick(pane.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.task is None, timeout=10000)

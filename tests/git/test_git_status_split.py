@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 
 import pygit2
+
+from marie.core.cpu_load import threads_for_load
 import pytest
 
 from marie.git import native_status, status_process
@@ -109,9 +111,15 @@ def test_empty_repository_and_unborn_branch_split(workspace):
         split.close()
 
 
-def test_threads_follow_the_load():
-    assert status_process._threads_for_load(1) == 1
-    assert 1 <= status_process._threads_for_load(4) <= 4
+def test_threads_follow_the_load(monkeypatch):
+    # The split shrinks by the programs running now (marie.core.cpu_load), keeping one spare thread.
+    import marie.core.cpu_load as cpu_load
+
+    monkeypatch.setattr(cpu_load.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cpu_load, "others_running", lambda: 0.0)
+    assert threads_for_load(1) == 1 and threads_for_load(4) == 3
+    monkeypatch.setattr(cpu_load, "others_running", lambda: 2.0)
+    assert threads_for_load(4) == 1
 
 
 def test_many_top_level_entries_take_the_single_walk(workspace, monkeypatch):

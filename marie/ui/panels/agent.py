@@ -137,6 +137,15 @@ class AgentPanel(QWidget):
         self._update_buttons()
 
     # -- running -------------------------------------------------------------------------------
+    def start_task(self, text: str) -> None:
+        """Start the agent on ``text`` as if the user typed it and pressed Run (other panels'
+        "Fix with the agent", e.g. the pytest runner plugin). GUI thread."""
+        if self.busy:
+            self.status.setText("The agent is busy; the task is in the box for when it is done.")
+        self.task_edit.setText(text)
+        if not self.busy:
+            self.start()
+
     def start(self) -> None:
         text = self.task_edit.text().strip()
         if not text or self.busy:

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
+from marie.core.event_types import PromptProgress
 from marie.ui.composer_review import ReviewView
 from marie.ui.panels import PanelSpec
 
@@ -33,6 +34,10 @@ class ComposerPanel(QWidget):
         self.proposal = None
         self.last_apply = None
         self.task = None
+        self._waiting_message = ""
+        # The local model's prompt reading (the wait before the first token) shows while busy.
+        self._unsubscribe_prompt = self.app.events.on(PromptProgress, self._prompt_progress)
+        self.destroyed.connect(lambda *_: self._unsubscribe_prompt())
 
         # sessions
         self.sessions = QComboBox()
@@ -273,8 +278,15 @@ class ComposerPanel(QWidget):
             text, request=request, fmt=fmt, plan=plan, token=ctx.token, on_text=self._stream, session=self.session),
             self._proposal_done)
 
+    def _prompt_progress(self, event: PromptProgress) -> None:
+        """GUI thread (the bus delivers here): "Asking the model… reading the prompt 512/1,856"."""
+        if self.task is None or event.total < 256 or event.done >= event.total - 1:
+            return
+        self.status.setText(f"{self._waiting_message} reading the prompt {event.done:,}/{event.total:,} tokens")
+
     def _start(self, message: str, job, done) -> None:
         self.status.setText(message)
+        self._waiting_message = message
 
         def finished_then(result) -> None:
             # The task is over once its result reaches the GUI thread: clear it first so the
