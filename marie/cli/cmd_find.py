@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{args.path} is not a folder")
     app, _dispatcher = make_app(args.path)
     try:
-        app.index.scan()
+        app.index.scan_paths()  # the rg listing: no stat of every file for a one-shot query
         results = app.index.find(args.query, limit=max(1, args.limit))
         if args.json:
             print(json.dumps([{"path": m.path, "line": m.line or None, "column": m.column or None} for m in results]))

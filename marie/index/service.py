@@ -135,6 +135,14 @@ class IndexService:
             listing.entries.kinds      # noqa: B018 - derive the folders now, off any view's thread
         return listing
 
+    def scan_paths(self, ctx=None) -> Snapshot:
+        """The path list alone (``rg --files``, ignore rules applied): all that quick open needs, at
+        ripgrep's speed, for one-shot queries (``marie find``). A full scan where rg cannot run.
+        Blocking: worker thread or CLI."""
+        with self._scan_lock:
+            listing = self._publish_listing(ctx) if not self._snapshot.entries else None
+        return listing if listing is not None else self.scan(ctx)
+
     def start(self) -> Task:
         """Scan in the background (progress as ``IndexProgress`` events), then watch. Any thread."""
         def job(ctx):

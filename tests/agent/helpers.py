@@ -3,17 +3,14 @@ tests, and an App whose ``agent`` route points at a loopback OpenAI-compatible s
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import tomli_w
 
 from marie.app import App
 from marie.core.settings import Settings
+from tests.ai.helpers import free_port, llama_server  # noqa: F401  (re-exported: the agent tests use them)
 
 CALC = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
 TEST = ("from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
@@ -51,37 +48,3 @@ def make_agent_app(root: Path, base_url: str = "http://127.0.0.1:9/v1", agent: d
     return App(root, dispatcher, settings=settings)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def llama_server(model: Path, log_path: Path, chat_format: str, n_ctx: int = 4096):
-    """A real ``llama_cpp.server`` on 127.0.0.1 serving ``model``; yields its /v1 base URL.
-    (tests/ai/test_ai_openai.py starts one the same way for the gemma chat format.)"""
-    import httpx
-
-    port = free_port()
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-                                 "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "1", "--model_alias",
-                                 "gemma", "--chat_format", chat_format], stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/v1"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                assert proc.poll() is None, f"llama_cpp.server exited at start (see {log_path})"
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                        break
-                assert time.monotonic() < deadline, "llama_cpp.server did not start in 90 s"
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import tomli_w
@@ -24,3 +29,39 @@ def make_ai_app(folder: Path, ai: dict | None = None, dispatcher=None) -> App:
     settings = Settings(user_file=user, project_file=None, policy_file=None)
     assert not settings.errors, settings.errors
     return App(folder, dispatcher, settings=settings)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def llama_server(model: Path, log_path: Path, chat_format: str, n_ctx: int = 4096):
+    """A real ``llama_cpp.server`` on 127.0.0.1 serving ``model``; yields its /v1 base URL.
+    Shared by the AI, contract and agent tests."""
+    import httpx
+
+    port = free_port()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+                                 "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "1", "--model_alias",
+                                 "gemma", "--chat_format", chat_format], stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/v1"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                assert proc.poll() is None, f"llama_cpp.server exited at start (see {log_path})"
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/models", timeout=1).status_code == 200:
+                        break
+                assert time.monotonic() < deadline, "llama_cpp.server did not start in 90 s"
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -25,7 +25,7 @@ from marie.ai.types import ChatRequest, Completion, Message
 from marie.ai.usage import UsageStore
 from marie.core.tasks import Cancelled, CancelToken
 from marie.services import AiApi
-from tests.agent.helpers import llama_server
+from tests.ai.helpers import llama_server
 from tests.ai.helpers import make_ai_app
 from tests.composer.fakes import FakeModel
 from tests.core.test_service_protocols import _compatible, _members

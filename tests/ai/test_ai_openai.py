@@ -3,54 +3,20 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 
 from marie.ai import errors
 from marie.ai.types import ChatRequest, Message, Tool, ToolCall
 from marie.core.event_types import Notice
 from marie.core.tasks import Cancelled, CancelToken
-from tests.ai.helpers import make_ai_app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ai.helpers import free_port, llama_server, make_ai_app
 
 
 @pytest.fixture(scope="module")
 def server(gemma_path, tmp_path_factory):
-    port = free_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gemma_path),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
-                             "--model_alias", "gemma", "--chat_format", "gemma"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, "llama_cpp.server exited at start"
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama_cpp.server did not start in 90 s"
-            time.sleep(0.2)
+    with llama_server(gemma_path, tmp_path_factory.mktemp("llama-server") / "server.log", "gemma", n_ctx=1024) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture
