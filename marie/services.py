@@ -61,6 +61,10 @@ class IndexApi(Protocol):
         """Scan now and return the new snapshot. Worker thread."""
         ...
 
+    def scan_paths(self, ctx: Any = None) -> Snapshot:
+        """The path list alone (rg --files), for one-shot quick-open queries. Worker thread or CLI."""
+        ...
+
     def start(self) -> Task:
         """Scan in the background, then watch. Any thread."""
         ...

@@ -437,7 +437,11 @@ class LocalProvider(Provider):
         assert worker is not None
         listeners = [f for f in (on_prompt, self._announce_prompt if self.on_prompt else None) if f]
         if listeners:
-            stream = _ProgressStream(lambda done, total: [f(done, total) for f in listeners])
+            def tell(done: int, total: int) -> None:
+                for listener in listeners:
+                    listener(done, total)
+
+            stream = _ProgressStream(tell)
         worker.route(rid, stream)
 
         def cancel() -> None:

@@ -290,7 +290,9 @@ class ComposerService:
             from marie.ai.gguf import read_info_cached
 
             name = (model or "").partition(":")[2] or self.app.ai.active_model("composer").partition(":")[2]
-            path = (models.default_model_path(ensure=False) if name in ("", models.DEFAULT_MODEL_ID)
+            # ensure=True: on a first run the default model is not unpacked yet, and a missing file
+            # must not read as "has a chat template" (the request unpacks it next anyway).
+            path = (models.default_model_path(ensure=True) if name in ("", models.DEFAULT_MODEL_ID)
                     else models.resolve_model(name))
             return path.exists() and not read_info_cached(path).chat_template
         except Exception:

@@ -168,7 +168,7 @@ def _ai_at_work(root: Path, window_on, qt_app, out_dir: Path) -> list[Path]:
     window.open_file(calc)
     composer = window.show_panel("composer")
     if composer is not None:
-        composer.instruction.setText("add a function sub(a, b) that returns a - b @file:calc.py")
+        composer.instruction.setText("add a function sub(a, b) that returns a - b")
         composer.send_button.click()
         _wait(qt_app, lambda: composer.review.file_item("calc.py") is not None or composer.task is None, 240)
         _settle(qt_app)
@@ -176,7 +176,11 @@ def _ai_at_work(root: Path, window_on, qt_app, out_dir: Path) -> list[Path]:
     agent = window.show_panel("agent")
     if agent is not None:
         agent.mode.setCurrentText("plan")
-        agent.start_task("What do the functions in calc.py do?")
+        # A tool call is required on each turn (read-only tools, plan mode), so the picture shows the
+        # agent exploring; the small model would otherwise often answer at once.
+        run = agent.service.start_run("What do the functions in calc.py do?", mode="plan", max_steps=3,
+                                      tool_choice="read_file")
+        agent.begin(agent.prepare_run(run))
         _wait(qt_app, lambda: agent.steps.topLevelItemCount() >= 3 or not agent.busy, 240)
         _settle(qt_app)
         written.append(_save(window, out_dir / "agent.png"))

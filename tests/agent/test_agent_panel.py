@@ -80,14 +80,14 @@ def test_pane_approvals_question_review_apply_and_undo(qtbot, project):
             pane.steps.setCurrentItem(pane.steps.call_item(cmd.call_id))
             assert pane.undo_step_button.isEnabled()
             qtbot.mouseClick(pane.undo_step_button, LEFT)
-            qtbot.waitUntil(lambda: not (project / "made.txt").exists(), timeout=10000)
+            qtbot.waitUntil(lambda: not (project / "made.txt").exists(), timeout=30000)
             qtbot.waitUntil(lambda: pane.steps.call_item(cmd.call_id).text(1) == "undone", timeout=5000)
             # Apply the reviewed change set, then undo the apply.
             qtbot.mouseClick(pane.apply_button, LEFT)
-            qtbot.waitUntil(lambda: pane.undo_apply_button.isEnabled(), timeout=10000)
+            qtbot.waitUntil(lambda: pane.undo_apply_button.isEnabled(), timeout=30000)
             assert (project / "calc.py").read_text() == CALC.replace("a - b", "a + b")
             qtbot.mouseClick(pane.undo_apply_button, LEFT)
-            qtbot.waitUntil(lambda: "undone" in pane.status.text(), timeout=10000)
+            qtbot.waitUntil(lambda: "undone" in pane.status.text(), timeout=30000)
             assert (project / "calc.py").read_text() == CALC
         finally:
             close_pane(pane)

@@ -24,3 +24,11 @@ def test_every_default_setting_and_subcommand_is_in_the_readme():
     missing = [doc.key for doc in catalog() if f"`{doc.key}`" not in readme]
     assert missing == []
     assert [name for name in command_names() if f"`marie {name}`" not in readme] == []
+
+
+def test_every_picture_the_readme_shows_exists():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert pictures and [p for p in pictures if not (ROOT / p).is_file()] == []

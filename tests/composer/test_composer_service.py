@@ -167,3 +167,18 @@ def test_composer_symbol_mention_brings_in_its_file(app, workspace):
     assert "class Circle" in fake.requests[0].messages[-1].content
     assert "pkg/shapes.py" in proposal.context.editable
     assert proposal.ok
+
+
+def test_the_default_model_is_a_base_model_even_before_it_is_unpacked(tmp_path, monkeypatch):
+    # A first run: MARIE_HOME has no unpacked model yet. The composer must still use the base-model
+    # (completion) prompts, not the chat ones the bundled model cannot follow.
+    from marie.ai import models
+    from marie.app import App
+
+    monkeypatch.setenv("MARIE_HOME", str(tmp_path / "fresh-home"))
+    root = tmp_path / "ws"
+    root.mkdir()
+    with App(root) as app:
+        assert not models.default_model_path(ensure=False).exists()
+        caps = app.composer._capabilities(None)
+        assert app.composer.prompt_style(None, caps) == "completion"
