@@ -96,7 +96,8 @@ class PluginService:
         return [r for r in self.load() if r.state == "active" and r.api is not None]
 
     def _all(self, kind: str) -> list[Any]:
-        return [item for r in self.active() for item in getattr(r.api.contributions, kind)]
+        self.load()
+        return self.available(kind)
 
     @property
     def loaded(self) -> bool:

@@ -55,12 +55,10 @@ def _run_checks(root: Path) -> int:
 
         pygit2.init_repository(str(root))
         with App(root) as app:
-            status = app.git.status_sync() if hasattr(app.git, "status_sync") else None
-        repo = pygit2.Repository(str(root))
-        untracked = [p for p, flags in repo.status().items() if flags & pygit2.GIT_STATUS_WT_NEW]
-        if "hello.py" not in untracked:
-            raise AssertionError(f"libgit2 status lacks hello.py: {untracked}")
-        return f"libgit2 {pygit2.LIBGIT2_VERSION}, status ok" + ("" if status is None else f", branch {status.branch}")
+            status = app.git.status_sync()
+        if "hello.py" not in status.files or not status.files["hello.py"].untracked:
+            raise AssertionError(f"the git status lacks the untracked hello.py: {sorted(status.files)}")
+        return f"libgit2 {pygit2.LIBGIT2_VERSION}, status ok, branch {status.branch}"
 
     def search() -> str:
         from marie.index.search import SearchOptions
