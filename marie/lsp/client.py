@@ -321,13 +321,18 @@ class LspClient:
     def _read_stderr(self) -> None:
         proc = self._proc
         assert proc and proc.stderr
-        for raw in iter(proc.stderr.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line and self._on_stderr:
-                try:
-                    self._on_stderr(line)
-                except Exception:
-                    log.exception("stderr handler failed")
+        try:
+            for raw in iter(proc.stderr.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip()
+                if line and self._on_stderr:
+                    try:
+                        self._on_stderr(line)
+                    except Exception:
+                        log.exception("stderr handler failed")
+        except (ValueError, OSError):
+            # The exit path closes the pipes (``_close_pipes``) while this thread may still be in
+            # readline: the server is gone, so there is nothing left to read.
+            pass
 
     def _watchdog(self) -> None:
         while not self._dead.is_set():
