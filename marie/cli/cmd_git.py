@@ -249,18 +249,11 @@ def _stash(app, args) -> int:
 
 
 def _merge(app, args) -> int:
-    result = app.git.merge_sync(args.branch)
-    print(result.describe())
-    if result.kind == "conflicts":
-        for path in result.conflicts:
-            print(f"CONFLICT {path}")
-        print("resolve the conflicts, stage the files (`marie git stage PATH`), then `marie git commit -m ...`",
-              file=sys.stderr)
-        return 1
-    return 0
+    return _report_outcome(app.git.merge_sync(args.branch))
 
 
-def _report_rebase(result) -> int:
+def _report_outcome(result) -> int:
+    """Print a merge, pull or rebase outcome and, on conflicts, the files and the way on (exit 1)."""
     print(result.describe())
     if result.kind == "rebase-conflicts":
         for path in result.conflicts:
@@ -278,9 +271,9 @@ def _report_rebase(result) -> int:
 
 
 def _pull(app, args) -> int:
-    return _report_rebase(app.git.pull_sync(rebase=args.rebase))
+    return _report_outcome(app.git.pull_sync(rebase=args.rebase))
 
 
 def _rebase(app, args) -> int:
     result = app.git.rebase_continue_sync() if args.step == "continue" else app.git.rebase_abort_sync()
-    return _report_rebase(result)
+    return _report_outcome(result)
