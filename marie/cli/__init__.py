@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,8 +28,25 @@ def command_names() -> list[str]:
     return sorted(name.removeprefix("cmd_") for name in names)
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser with every subcommand, or just ``only`` (faster)."""
+def command_summary(name: str) -> str | None:
+    """The ``SUMMARY`` line of ``cmd_<name>.py``, read from its text without importing it; None when
+    the source is not there (a frozen build) or the line is not a plain one-line string."""
+    try:
+        text = (Path(__file__).parent / f"cmd_{name}.py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = _SUMMARY.search(text)
+    return match.group(1) if match else None
+
+
+# A plain double-quoted line only (no escapes), so the text read is the value Python would see.
+_SUMMARY = re.compile(r'^SUMMARY = "([^"\\\n]*)"$', re.MULTILINE)
+
+
+def build_parser(only: str | None = None, listing: bool = False) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand, or just ``only`` (faster). ``listing``: only what
+    ``marie --help`` prints, each subcommand's one line read from its file, so that the top-level help
+    imports and builds none of the eighteen subcommand parsers (half of its start-up time)."""
     parser = argparse.ArgumentParser(prog="marie", description="MarieIDE: open a project, or work with it from the terminal.")
     parser.add_argument("--version", action="version", version=f"MarieIDE {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
@@ -36,7 +54,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                         help="check this build works here (window, lexers, local model, rg, git) and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_names():
-        if only is None or name == only:
+        if only is not None and name != only:
+            continue
+        summary = command_summary(name) if listing else None
+        if summary is not None:
+            subparsers.add_parser(name, help=summary, add_help=False)
+        else:
             importlib.import_module(f"marie.cli.cmd_{name}").register(subparsers)
     return parser
 
@@ -57,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     elif first is not None and first not in commands:
         argv, first = ["open", *argv], "open"
     only = None if first is None else first
-    parser = build_parser(only)
+    parser = build_parser(only, listing=only is None)
     args = parser.parse_args(argv)
     import logging  # not before: `marie --help` never needs it (start-up time is measured, bench_cli)
 

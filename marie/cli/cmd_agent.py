@@ -11,8 +11,12 @@ import sys
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "let the AI agent work on a task (tools, edits, commands)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("agent", help="let the AI agent work on a task (tools, edits, commands)")
+    parser = subparsers.add_parser("agent", help=SUMMARY)
     parser.add_argument("task", nargs="?", default="", help="what to do (with --continue: the follow-up)")
     parser.add_argument("--mode", choices=("ask", "edits", "plan", "auto"), default=None,
                         help="ask (default: ask before edits and commands), edits (accept edits), "

@@ -10,8 +10,12 @@ from pathlib import Path
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "ask a model; the answer streams to stdout"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("ask", help="ask a model; the answer streams to stdout")
+    parser = subparsers.add_parser("ask", help=SUMMARY)
     parser.add_argument("prompt", nargs="?", default=None, help="the question (default: read stdin)")
     parser.add_argument("--task", default="chat", choices=("chat", "composer", "commit_message"),
                         help="which routing entry to use (default: chat)")

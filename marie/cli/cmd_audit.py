@@ -6,8 +6,12 @@ import argparse
 import sys
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "verify or export the audit log"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("audit", help="verify or export the audit log")
+    parser = subparsers.add_parser("audit", help=SUMMARY)
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     verify = sub.add_parser("verify", help="check the hash chain (edits, reorders, insertions, truncation)")
     verify.add_argument("--head", default="", help='a head exported earlier ("seq:hash"): detects truncation')

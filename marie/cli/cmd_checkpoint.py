@@ -13,8 +13,12 @@ from pathlib import Path
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "snapshots of the workspace: create, list, diff, restore, verify, gc"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("checkpoint", help="snapshots of the workspace: create, list, diff, restore, verify, gc")
+    parser = subparsers.add_parser("checkpoint", help=SUMMARY)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     p = sub.add_parser("create", help="take a checkpoint of the whole workspace now")

@@ -17,8 +17,12 @@ from marie.cli.common import add_root_argument, fail, make_app
 _WHERE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)$")
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "print the inline completion for FILE:LINE:COL"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("complete", help="print the inline completion for FILE:LINE:COL")
+    parser = subparsers.add_parser("complete", help=SUMMARY)
     parser.add_argument("where", help="FILE:LINE:COL (1-based line and column)")
     parser.add_argument("--model", default=None, help="provider or provider:model (default: ai.routing.completion)")
     parser.add_argument("--stats", action="store_true", help="print provider, tokens and latency to stderr")

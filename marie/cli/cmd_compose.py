@@ -11,8 +11,12 @@ from pathlib import Path
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "propose (and optionally apply) AI edits as a unified diff"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("compose", help="propose (and optionally apply) AI edits as a unified diff")
+    parser = subparsers.add_parser("compose", help=SUMMARY)
     parser.add_argument("instruction", help="what to change; @file:path, @folder:path, @symbol:Name, "
                                             "@git-diff and @problems attach context")
     parser.add_argument("--file", "-f", action="append", default=[], metavar="PATH",

@@ -13,8 +13,12 @@ from pathlib import Path
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "move, delete and create files and folders (checkpointed, undoable)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("files", help="move, delete and create files and folders (checkpointed, undoable)")
+    parser = subparsers.add_parser("files", help=SUMMARY)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     p = sub.add_parser("mv", help="rename or move a file or folder (ignored files inside go along)")

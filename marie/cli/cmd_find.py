@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "fuzzy-find files by name, ranked like quick open (Ctrl+P)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("find", help="fuzzy-find files by name, ranked like quick open (Ctrl+P)")
+    parser = subparsers.add_parser("find", help=SUMMARY)
     parser.add_argument("path", type=Path, help="the workspace folder")
     parser.add_argument("query", help="what to look for, e.g. 'srvmain' or 'main.py:12'")
     parser.add_argument("-n", "--limit", type=int, default=20, help="how many results (default 20)")

@@ -13,8 +13,12 @@ import time
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "git status, diffs, staging, commits, history and branches"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("git", help="git status, diffs, staging, commits, history and branches")
+    parser = subparsers.add_parser("git", help=SUMMARY)
     sub = parser.add_subparsers(dest="git_command", metavar="ACTION")
     sub.required = True
 

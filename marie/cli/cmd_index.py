@@ -8,8 +8,12 @@ import time
 from pathlib import Path
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "the project index (scan statistics)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("index", help="the project index (scan statistics)")
+    parser = subparsers.add_parser("index", help=SUMMARY)
     sub = parser.add_subparsers(dest="index_command", metavar="ACTION", required=True)
     stats = sub.add_parser("stats", help="scan PATH and print file, folder and symlink counts")
     stats.add_argument("path", nargs="?", type=Path, default=None, help="the workspace folder (default: here)")

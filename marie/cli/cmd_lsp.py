@@ -12,8 +12,12 @@ from pathlib import Path
 from marie.cli.common import add_root_argument, fail, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "language-server features from the terminal"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("lsp", help="language-server features from the terminal")
+    parser = subparsers.add_parser("lsp", help=SUMMARY)
     sub = parser.add_subparsers(dest="lsp_command", metavar="ACTION")
     check = sub.add_parser("check", help="print a file's diagnostics (exit 1 if any is an error)")
     check.add_argument("file", type=Path)

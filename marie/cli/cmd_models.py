@@ -10,8 +10,12 @@ from pathlib import Path
 from marie.cli.common import fail
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "list, add, remove and inspect local models"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("models", help="list, add, remove and inspect local models")
+    parser = subparsers.add_parser("models", help=SUMMARY)
     sub = parser.add_subparsers(dest="models_command", metavar="ACTION")
     p = sub.add_parser("list", help="the models MarieIDE knows")
     p.add_argument("--json", action="store_true")

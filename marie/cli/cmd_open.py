@@ -110,8 +110,12 @@ def missing_libraries_message(missing: list[str]) -> str:
             f"On Debian/Ubuntu: sudo apt-get install {' '.join(packages)} — or use the command line: `marie --help`.")
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "open the MarieIDE window (the default command)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("open", help="open the MarieIDE window (the default command)")
+    parser = subparsers.add_parser("open", help=SUMMARY)
     parser.add_argument("path", nargs="?", default=None,
                         help="folder or file to open, a file optionally as PATH:LINE[:COL] (default: the current folder)")
     parser.add_argument("--new-window", action="store_true",

@@ -11,8 +11,12 @@ import sys
 from marie.cli.common import add_root_argument, make_app
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "list plugins and what they contribute"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("plugins", help="list plugins and what they contribute")
+    parser = subparsers.add_parser("plugins", help=SUMMARY)
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     listing = actions.add_parser("list", help="every plugin found and its state")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

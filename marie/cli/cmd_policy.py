@@ -6,8 +6,12 @@ import argparse
 import json
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "show the effective admin policy"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("policy", help="show the effective admin policy")
+    parser = subparsers.add_parser("policy", help=SUMMARY)
     sub = parser.add_subparsers(dest="action", metavar="ACTION")
     show = sub.add_parser("show", help="print every control, its value and where it came from")
     show.add_argument("--json", action="store_true", help="machine-readable output")

@@ -18,8 +18,12 @@ import json
 import sys
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "drive the running window (open files, run commands, state, events)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("remote", help="drive the running window (open files, run commands, state, events)")
+    parser = subparsers.add_parser("remote", help=SUMMARY)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("ping", help="is a window running?")
     opening = actions.add_parser("open", help="open PATH[:LINE[:COL]] in the running window")

@@ -8,8 +8,12 @@ import sys
 from pathlib import Path
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "search the project's files (ripgrep), grouped by file"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("search", help="search the project's files (ripgrep), grouped by file")
+    parser = subparsers.add_parser("search", help=SUMMARY)
     parser.add_argument("path", type=Path, help="the workspace folder")
     parser.add_argument("pattern", help="text (or a regular expression with --regex)")
     parser.add_argument("-e", "--regex", action="store_true", help="PATTERN is a regular expression")

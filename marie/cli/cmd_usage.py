@@ -7,8 +7,12 @@ import json
 import time
 
 
+# One line for `marie --help`, which reads it from this file without importing it (cli/__init__.py).
+SUMMARY = "report AI usage (tokens, latency, cost)"
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("usage", help="report AI usage (tokens, latency, cost)")
+    parser = subparsers.add_parser("usage", help=SUMMARY)
     parser.add_argument("--days", type=float, default=0, help="only the last N days (default: all)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(dest="action", metavar="ACTION")

@@ -48,3 +48,18 @@ def test_help_lists_every_command_without_loading_the_services(tmp_path):
     assert first == "[]", first
     for command in ("agent", "git", "plugins", "remote", "search", "find", "checkpoint"):
         assert command in rest
+
+
+def test_the_help_listing_reads_the_same_lines_the_subcommands_register():
+    """`marie --help` reads each SUMMARY from the file instead of importing the command; the full
+    parser (every module imported) must show exactly the same commands with the same lines."""
+    from marie.cli import build_parser, command_names, command_summary
+
+    def lines(parser) -> dict[str, str]:
+        sub = next(a for a in parser._actions if a.dest == "command")
+        return {choice.dest: choice.help for choice in sub._choices_actions}
+
+    listing, full = lines(build_parser(listing=True)), lines(build_parser())
+    assert listing == full
+    assert sorted(listing) == command_names()
+    assert all(command_summary(name) for name in command_names())
