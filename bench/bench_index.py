@@ -1,6 +1,7 @@
 """Index benchmarks on the standard tree, each figure against its peer measured in the same run.
 
 - cold scan (IndexService.scan) vs ``rg --files`` with the same ignore rules;
+- second open (a new App reopening the stored snapshot) to a complete snapshot vs ``rg --files``;
 - quick open p50/p95 over 24 queries vs frizbee called directly on the same paths;
 - watcher: external create/modify/delete -> visible in the snapshot, p95 (and overflow notices);
 - project search vs rg running the index's own command line (warm cache, alternating order,
@@ -84,10 +85,12 @@ def run(ctx) -> dict:
         return listed_now
 
     def cold_scan():
-        # Cold each time: an empty snapshot makes scan() publish the rg listing first.
+        # Cold each time: an empty snapshot and no stored one make scan() publish the rg listing
+        # first, then walk (nothing stored: the second open is measured on its own below).
         app.index._snapshot = _Snap(complete=False)
+        app.index._store_path().unlink(missing_ok=True)
         t = time.perf_counter()
-        scanned = app.index.scan(paths_first=True)
+        scanned = app.index.scan(paths_first=True, save=False)
         complete_times.append(time.perf_counter() - t)
         listing_times.append(app.index.listing_s)
         return scanned
@@ -101,7 +104,7 @@ def run(ctx) -> dict:
             listed = rg_files()
     for _ in range(2):
         t = time.perf_counter()
-        snap = app.index.scan()
+        snap = app.index.scan(save=False)
         walker_times.append(time.perf_counter() - t)
     med = statistics.median
     rg_med = med(rg_times)
@@ -119,6 +122,7 @@ def run(ctx) -> dict:
                    "note": "ratio_vs_rg: median time until app.index.snapshot() lists every path (rg listing, "
                            "published at once) / median rg --files, interleaved; complete: sizes, mtimes, "
                            "symlinks, empty folders too"}
+    out["second_open"] = _second_open(app, corpus, snap, rg_files, rg_times)
     out["memory"] = _memory(corpus, ctx)
 
     # -- quick open -----------------------------------------------------------------------------
@@ -240,6 +244,45 @@ def _search_figures(app, corpus: Path, pattern: str, rg: str, runs: int = SEARCH
             "peer_command": " ".join(["rg"] + cmd[1:])}
 
 
+def _second_open(app, corpus: Path, walked, rg_files, rg_times: list[float]) -> dict:
+    """Reopening the project: a new App's first scan, from the snapshot stored by the previous one
+    (re-checked against the disk), to a complete snapshot, vs ``rg --files`` interleaved with it.
+    The stored snapshot is written once by a walk; the reopened entries must equal the walk's."""
+    from marie.app import App
+
+    t = time.perf_counter()
+    saved = app.index.save_snapshot()      # the last walk's snapshot (scanned with save=False)
+    save_s = time.perf_counter() - t
+    store = app.index._store_path()
+    del rg_times[:]
+    opens, how = [], {}
+    for i in range(SCAN_RUNS):
+        for who in (("rg", "open") if i % 2 == 0 else ("open", "rg")):
+            if who == "rg":
+                rg_files()
+                continue
+            again = App(corpus)
+            again.settings._merged["index.symbols"] = False
+            try:
+                snap = again.index.scan(save=False)    # the store stays the walk's: every open alike
+                opens.append(again.index.complete_s)
+                how = dict(again.index.last_open)
+                if i == 0:
+                    equal = dict(snap.entries) == dict(walked.entries)
+            finally:
+                again.close()
+    med = statistics.median
+    return {"stored": saved, "store_bytes": store.stat().st_size if store.exists() else None,
+            "save_s": round(save_s, 3), "runs": SCAN_RUNS, "complete_snapshot_s": round(med(opens), 3),
+            "rg_files_s": round(med(rg_times), 3), "ratio_vs_rg": round(med(opens) / med(rg_times), 2),
+            "pair_ratio_median": round(med([a / b for a, b in zip(opens, rg_times)]), 2),
+            "best_ratio": round(min(opens) / min(rg_times), 2),
+            "open_runs_s": [round(x, 3) for x in opens], "rg_runs_s": [round(x, 3) for x in rg_times],
+            "equals_walk": equal, "how": how,
+            "note": "a new App's first scan from the stored snapshot (every entry re-stat'ed, changed "
+                    "folders listed again) until app.index.snapshot() is complete / rg --files, interleaved"}
+
+
 def _memory(corpus: Path, ctx) -> dict:
     """The index's memory, measured in a fresh process: RSS after importing the index (and psutil)
     vs after the complete scan, the symbol index over every file and the watcher's watches; plus
@@ -256,7 +299,7 @@ app.settings._merged["index.symbols"] = False
 index = app.index
 gc.collect(); before = proc.memory_info().rss
 tracemalloc.start()
-snap = index.scan()
+snap = index.scan(save=False)
 snap.files()
 snapshot_traced = tracemalloc.get_traced_memory()[0]
 tracemalloc.stop()

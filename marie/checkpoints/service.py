@@ -32,7 +32,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from marie.checkpoints.capture import (Capture, Capturer, StatCache, ignored_prefixes,
                                        remove_empty_parents, was_ignored)
@@ -254,7 +254,7 @@ class CheckpointService:
         self._feed.reset()
         capturer = self._capturer()
         snap = self._feed.index().snapshot() if live else None
-        if snap is not None and snap.complete and isinstance(snap.entries, dict):
+        if snap is not None and snap.complete and isinstance(snap.entries, Mapping):   # dict or compact columns
             # The index has just stat'ed everything: trust its entries, stat only what changed.
             cap = capturer.capture_snapshot(self.store, snap, extras, token=token)
         else:

@@ -11,7 +11,9 @@ changes (the watcher calls it). Any thread may call the methods (the cache is gu
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -75,7 +77,17 @@ def enclosing_repository(root: Path) -> Path | None:
     return None
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, reads: dict | None = None) -> list[str]:
+    """The lines of an ignore file ([] when missing or unreadable). ``reads`` (when given) records
+    ``str(path) -> (size, mtime_ns, ctime_ns, ino, read_at_ns)``, or None when missing, stat'ed BEFORE
+    reading: the stored snapshot (``snapshot_store``) trusts the rules only while that stat holds."""
+    if reads is not None:
+        read_at = time.time_ns()
+        try:
+            st = os.stat(path)
+            reads[str(path)] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, read_at)
+        except OSError:
+            reads[str(path)] = None
     try:
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -106,6 +118,8 @@ class IgnoreMatcher:
         self._specs: dict[str, Rules | None] = {}
         self._dir_cache: dict[str, bool] = {}
         self._lock = threading.Lock()
+        # Every ignore file read, with its stat from just before the read (see ``_read_lines``).
+        self.reads: dict[str, tuple[int, int, int, int, int] | None] = {}
         self.repository: Path | None = None
         self.above: tuple = self._load_above()
 
@@ -130,11 +144,12 @@ class IgnoreMatcher:
         parts = root.relative_to(repo).parts
         found: list[tuple[int, Rules]] = []           # (depth of the folder, its rules), deepest first
         for depth in range(len(parts) - 1, -1, -1):  # the opened folder's parent first
-            lines = [line for name in IGNORE_FILES for line in _read_lines(repo.joinpath(*parts[:depth], name))]
+            lines = [line for name in IGNORE_FILES
+                     for line in _read_lines(repo.joinpath(*parts[:depth], name), self.reads)]
             lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
             if lines:
                 found.append((depth, Rules(lines)))
-        exclude = [line for line in _read_lines(repo / ".git" / "info" / "exclude")
+        exclude = [line for line in _read_lines(repo / ".git" / "info" / "exclude", self.reads)
                    if line.strip() and not line.lstrip().startswith("#")]
         if exclude:
             found.append((0, Rules(exclude)))         # lowest priority, relative to the work tree
@@ -162,9 +177,9 @@ class IgnoreMatcher:
         base = self.root / folder if folder else self.root
         lines: list[str] = []
         if not folder:
-            lines += _read_lines(self.root / ".git" / "info" / "exclude")
+            lines += _read_lines(self.root / ".git" / "info" / "exclude", self.reads)
         for name in IGNORE_FILES:
-            lines += _read_lines(base / name)
+            lines += _read_lines(base / name, self.reads)
         lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
         return Rules(lines) if lines else None
 

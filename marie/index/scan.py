@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_module
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -53,13 +54,19 @@ def entry_for(root: str, rel: str) -> Entry | None:
 class Walker:
     """An iterator over the entries under ``root``; ``unreadable`` fills as it goes."""
 
-    def __init__(self, root: Path | str, matcher: IgnoreMatcher, ctx=None, start: str = "") -> None:
+    def __init__(self, root: Path | str, matcher: IgnoreMatcher, ctx=None, start: str = "",
+                 inodes: dict[str, int] | None = None) -> None:
         self.root = os.fspath(root)
         self.matcher = matcher
         self.ctx = ctx
         self.start = start.strip("/")
         self.unreadable: list[Unreadable] = []
         self.count = 0
+        # For the stored snapshot: when the walk began, the start folder's own stat, and (when
+        # ``inodes`` is given) each folder's inode, all read BEFORE the folder was listed.
+        self.started_ns = time.time_ns()
+        self.top: os.stat_result | None = None
+        self.inodes = inodes
         self._seen_dirs: set[tuple[int, int]] = set()
         self._iter = self._walk()
 
@@ -80,7 +87,7 @@ class Walker:
         # added once its listing shows whether it has an ignore file (no blind open() per folder).
         stack: list[tuple[str, tuple]] = [(self.start, start_chain)]
         try:
-            top = os.stat(os.path.join(self.root, self.start) if self.start else self.root)
+            self.top = top = os.stat(os.path.join(self.root, self.start) if self.start else self.root)
             self._seen_dirs.add((top.st_dev, top.st_ino))
         except OSError:
             pass
@@ -126,6 +133,8 @@ class Walker:
                     if key in self._seen_dirs:
                         continue  # the same folder again (bind mount): entering it would loop
                     self._seen_dirs.add(key)
+                    if self.inodes is not None:
+                        self.inodes[rel] = st.st_ino
                     stack.append((rel, chain))
                     entry = Entry(rel, "dir", 0, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns)
                 else:
@@ -134,6 +143,7 @@ class Walker:
                 yield entry
 
 
-def walk(root: Path | str, matcher: IgnoreMatcher, ctx=None, start: str = "") -> Walker:
+def walk(root: Path | str, matcher: IgnoreMatcher, ctx=None, start: str = "",
+         inodes: dict[str, int] | None = None) -> Walker:
     """Iterate the entries under ``root`` (or under its sub-folder ``start``). Worker thread."""
-    return Walker(root, matcher, ctx, start)
+    return Walker(root, matcher, ctx, start, inodes)

@@ -21,14 +21,18 @@ from typing import Any, Callable
 
 from marie.core import atomic
 from marie.core.event_types import FilesWritten, IndexChanged, IndexProgress, SettingsChanged
-from marie.core.tasks import CancelToken, Task
+from marie.core.tasks import CancelToken, Cancelled, Task
 from marie.core.release import release_later
 from marie.index import gcpause
 from marie.index.ignore import IgnoreMatcher, matcher_for
 from marie.index.quick_open import FileMatch, QuickOpen
 from marie.index.scan import Unreadable, entry_for, walk
 from marie.index.rgscan import list_files
+from marie.index import snapshot_store
+from marie.index.compact import CompactEntries
+from marie.index.reopen import Reopened, revalidate
 from marie.index.snapshot import Change, Entry, LazyEntries, Snapshot, link_moves
+from marie.index.snapshot_store import ScanRecord
 from marie.index.watcher import Batch, Watcher
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,10 @@ class IndexService:
         self.matcher: IgnoreMatcher = matcher_for(self.root, app.settings)
         self._snapshot = Snapshot(complete=False)
         self.listing_s: float | None = None   # how long the last paths-first listing took
+        self.complete_s: float | None = None  # how long the last scan took to its complete snapshot
+        # How the first scan got its entries: {"from": "store" | "walk", "reason": why not the store, ...}
+        self.last_open: dict[str, Any] = {}
+        self._unsaved: tuple | None = None    # the last scan's snapshot and record, until stored
         self._lock = threading.RLock()
         self._scan_lock = threading.Lock()
         self.quick_open = QuickOpen()
@@ -67,41 +75,61 @@ class IndexService:
         return self.matcher.is_ignored(rel, is_dir)
 
     # -- scanning --------------------------------------------------------------------------------
-    def scan(self, ctx=None, paths_first: bool = False) -> Snapshot:
+    def scan(self, ctx=None, paths_first: bool = False, save: bool = True) -> Snapshot:
         """Blocking full scan; installs and announces the new snapshot. Worker thread or CLI.
 
-        ``paths_first``: when nothing is indexed yet, first publish the path list from ``rg --files``
-        (``complete=False``, sizes/mtimes 0, no symlinks or empty folders) as soon as ripgrep has
-        walked the tree, then the walker's complete snapshot as the next generation.
+        The first scan of a project opened before starts from the snapshot stored at the end of the
+        last scan (``snapshot_store``), re-checked against the disk (``reopen.revalidate``: every
+        entry re-stat'ed, only changed folders listed again); without a usable store, the tree is
+        walked. ``paths_first``: when walking with nothing indexed yet, first publish the path list
+        from ``rg --files`` (``complete=False``, sizes/mtimes 0, no symlinks or empty folders) as soon
+        as ripgrep has walked the tree, then the walker's complete snapshot as the next generation.
+        ``save``: store the result at the end (``start`` saves later, once the watcher runs).
         """
         with self._scan_lock:
             self._scanning.set()
             if self.watcher:
                 self.watcher.pause()
             try:
-                if paths_first and not self._snapshot.entries:
-                    self._publish_listing(ctx)
-                walker = walk(self.root, self.matcher, ctx)
+                started = time.perf_counter()
+                matcher = self.matcher
                 # No cyclic GC while 100k objects are made: a full collection held the GIL (and so
                 # froze the GUI) for 50-110 ms at 100k files.
                 with gcpause.paused():
-                    entries = {e.path: e for e in walker}
+                    reopened = self._reopen(matcher, ctx) if not self._snapshot.entries else None
+                if reopened is not None:
+                    entries, unreadable, record = reopened.entries, reopened.unreadable, reopened.record
+                else:
+                    if paths_first and not self._snapshot.entries:
+                        self._publish_listing(ctx)
+                    inodes: dict[str, int] = {}
+                    walker = walk(self.root, matcher, ctx, inodes=inodes)
+                    with gcpause.paused():
+                        entries = CompactEntries.of(walker)    # columns, no Entry kept per path
+                    top = walker.top
+                    record = ScanRecord(walker.started_ns, (top.st_mtime_ns, top.st_ctime_ns, top.st_ino)
+                                        if top is not None else (0, 0, 0), inodes)
+                    unreadable = walker.unreadable
+                with gcpause.paused():
                     with self._lock:
                         old = self._snapshot
-                        new = Snapshot(entries, old.generation + 1, tuple(str(u) for u in walker.unreadable), True)
-                        if old.complete:
-                            changes = old.diff(new) if old.entries else [Change("added", p) for p in entries]
-                        else:
-                            # After a paths-only listing every entry gains its metadata: all "added"
-                            # (cheap), plus what the listing had that the walker did not keep.
-                            changes = [Change("removed", p) for p in old.entries.keys() - entries.keys()]
-                            changes += [Change("added", p) for p in entries]
+                        new = Snapshot(entries, old.generation + 1, tuple(str(u) for u in unreadable), True)
                         self._snapshot = new
-                        # Freeing the previous tree is one long C call under the interpreter lock
-                        # (a GUI stall): done in slices on the release thread instead.
-                        release_later(old)
-                        del old
-                for problem in walker.unreadable:
+                    self.complete_s = time.perf_counter() - started
+                    entries.index    # noqa: B018 - derive the path index now, on this worker, not in a view
+                    if old.complete:
+                        changes = old.diff(new) if old.entries else [Change("added", p) for p in entries]
+                    else:
+                        # After a paths-only listing every entry gains its metadata: all "added"
+                        # (cheap), plus what the listing had that the walker did not keep.
+                        changes = [Change("removed", p) for p in old.entries.keys() - entries.keys()]
+                        changes += [Change("added", p) for p in entries]
+                    # Freeing the previous tree is one long C call under the interpreter lock
+                    # (a GUI stall): done in slices on the release thread instead.
+                    release_later(old)
+                    del old
+                self._unsaved = (new, record, [u.path for u in unreadable], matcher)
+                for problem in unreadable:
                     self.tell(f"Not indexed: {problem}", "warning", key=f"unreadable:{problem.path}")
                 if self.watcher:
                     self._sync_watches(new)
@@ -110,7 +138,52 @@ class IndexService:
                 if self.watcher:
                     self.watcher.resume()
         self._announce(new, changes)
+        if save:
+            self.save_snapshot()
         return new
+
+    # -- the stored snapshot -------------------------------------------------------------------------
+    def _store_path(self) -> Path:
+        return Path(self.app.data_dir) / "snapshot" / "snapshot.bin"
+
+    def _reopen(self, matcher: IgnoreMatcher, ctx) -> Reopened | None:
+        """The complete entries from the stored snapshot, re-checked against the disk; None (the
+        reason in ``last_open``) when there is none or it cannot be trusted. Scan thread."""
+        stored, reason = snapshot_store.load(self._store_path())
+        reopened = None
+        if stored is not None:
+            try:
+                reopened, reason = revalidate(self._root_text, matcher, stored, ctx)
+            except Cancelled:
+                raise
+            except Exception as exc:    # a bug here must cost a walk, never a wrong tree
+                log.exception("checking the stored snapshot failed")
+                reopened, reason = None, f"checking the stored snapshot failed ({exc})"
+            del stored
+        if reopened is None:
+            log.info("index: walking the project (%s)", reason)
+            self.last_open = {"from": "walk", "reason": reason}
+            return None
+        self.last_open = {"from": "store", "reason": "", "trusted_folders": reopened.trusted,
+                          "relisted_folders": len(reopened.relisted), "walked_entries": reopened.walked}
+        return reopened
+
+    def save_snapshot(self) -> bool:
+        """Store the last scan's snapshot for the next open (after each scan). Scan thread or CLI;
+        a failure only costs the next open a walk."""
+        pending, self._unsaved = self._unsaved, None
+        if pending is None:
+            return False
+        snap, record, unreadable, matcher = pending
+        path = self._store_path()
+        try:
+            with gcpause.paused():
+                header = {"fingerprint": snapshot_store.fingerprint(self._root_text, matcher),
+                          "rules": snapshot_store.rule_reads(matcher, self._root_text, snap.entries)}
+                return snapshot_store.save(path, snap.entries, record, unreadable, header)
+        except (OSError, ValueError) as exc:
+            log.warning("could not store the index snapshot in %s: %s", path, exc)
+            return False
 
     def _publish_listing(self, ctx) -> Snapshot | None:
         """Install and announce the ``rg --files`` listing (None when rg cannot run). Worker thread.
@@ -146,10 +219,11 @@ class IndexService:
     def start(self) -> Task:
         """Scan in the background (progress as ``IndexProgress`` events), then watch. Any thread."""
         def job(ctx):
-            snap = self.scan(ctx, paths_first=True)
+            snap = self.scan(ctx, paths_first=True, save=False)
             snap.files()   # sort the file list here, not in ``done`` on the GUI thread
             if not self._closed and self.app.settings.get("index.watch"):
                 self._start_watcher(snap)
+            self.save_snapshot()       # after the watcher is up: storing must not delay it
             return snap
 
         def progress(p) -> None:
@@ -181,12 +255,12 @@ class IndexService:
             if self.watcher is None:
                 debounce = max(10, int(self.app.settings.get("index.debounce_ms"))) / 1000
                 self.watcher = Watcher(self._root_text, self._apply_batch, self._on_trouble, debounce)
-                self.watcher.start(p for p, e in snap.entries.items() if e.kind == "dir")
+                self.watcher.start(snap.dirs())
         return self.watcher
 
     def _sync_watches(self, snap: Snapshot) -> None:
         assert self.watcher is not None
-        dirs = {p for p, e in snap.entries.items() if e.kind == "dir"} | {""}
+        dirs = set(snap.dirs()) | {""}
         watched = self.watcher.watched()
         self.watcher.remove_dirs(watched - dirs)
         self.watcher.add_dirs(sorted(dirs - watched))

@@ -241,10 +241,21 @@ class Snapshot:
         if self._files is None:
             if isinstance(self.entries, LazyEntries):
                 files = sorted_in_runs(list(self.entries.file_paths()))
+            elif hasattr(self.entries, "paths_of_kind"):     # compact columns: no Entry per path
+                files = sorted_in_runs(self.entries.paths_of_kind(False))
             else:
                 files = sorted_in_runs([p for p, e in self.entries.items() if e.kind != "dir"])
             object.__setattr__(self, "_files", files)
         return self._files  # type: ignore[return-value]
+
+    def dirs(self) -> list[str]:
+        """Every folder's path (the root "" not included), in no particular order."""
+        entries = self.entries
+        if hasattr(entries, "paths_of_kind"):
+            return entries.paths_of_kind(True)
+        if isinstance(entries, LazyEntries):
+            return [p for p, k in entries.kinds.items() if k == "dir"]
+        return [p for p, e in entries.items() if e.kind == "dir"]
 
     def children(self, folder: str = "") -> tuple[Entry, ...]:
         """Entries directly inside ``folder`` ("" = root): folders first, then by name (case-folded)."""
@@ -263,9 +274,13 @@ class Snapshot:
         return [p for p in self.entries if p.startswith(prefix)]
 
     def total_size(self) -> int:
+        if hasattr(self.entries, "counts"):
+            return self.entries.counts()["bytes"]
         return sum(e.size for e in self.entries.values() if e.kind == "file")
 
     def stats(self) -> dict[str, int]:
+        if hasattr(self.entries, "counts"):
+            return {**self.entries.counts(), "unreadable": len(self.unreadable)}
         if isinstance(self.entries, LazyEntries):
             kinds = list(self.entries.kinds.values())
             return {"files": kinds.count("file"), "dirs": kinds.count("dir"), "symlinks": kinds.count("symlink"),
@@ -283,7 +298,9 @@ class Snapshot:
 
         Returns the changes actually made; when there are none the same snapshot comes back.
         """
-        entries = dict(self.entries)
+        # Compact entries are edited as an overlay on their columns, never copied whole.
+        edited = getattr(self.entries, "edited", None)
+        entries: abc.MutableMapping[str, Entry] = edited() if edited is not None else dict(self.entries)
         changes: list[Change] = []
         for path in removals:
             if path in entries:
@@ -302,6 +319,8 @@ class Snapshot:
             changes.append(Change("added" if old is None else "modified", entry.path))
         if not changes:
             return self, []
+        if edited is not None:
+            entries = entries.compacted()   # type: ignore[attr-defined]  # an EditedEntries
         return Snapshot(entries, self.generation + 1, self.unreadable, self.complete,
                         self._carried_files(entries, changes)), changes
 
