@@ -30,7 +30,7 @@ from itertools import repeat
 from operator import and_, attrgetter, mul
 
 from marie.index.ignore import IGNORE_FILES, IgnoreMatcher
-from marie.index.scan import Unreadable, _reason, walk
+from marie.index.scan import Unreadable, _reason, kept_item, walk
 from marie.index.compact import NON_DIR_MASK, Columns, CompactEntries
 from marie.index.snapshot import Entry
 from marie.index.snapshot_store import ScanRecord, Stored, fingerprint
@@ -235,20 +235,11 @@ class _Reopen:
         prefix = folder + "/" if folder else ""
         new_dirs = []
         for item in items:
-            name = item.name
-            rel = prefix + name
-            try:
-                if item.is_symlink():
-                    kind = "symlink"
-                elif item.is_dir(follow_symlinks=False):
-                    kind = "dir"
-                else:
-                    kind = "file"
-                if matcher.decide(rel, name, kind == "dir", chain):
-                    continue
-                st = item.stat(follow_symlinks=False)
-            except OSError:
-                continue     # vanished between listing and stat
+            rel = prefix + item.name
+            kept = kept_item(item, rel, matcher, chain)
+            if kept is None:
+                continue
+            kind, st = kept
             if kind != "dir":
                 out.add(Entry(rel, kind, st.st_size, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns))
                 continue

@@ -51,6 +51,22 @@ def entry_for(root: str, rel: str) -> Entry | None:
                  st.st_ctime_ns)
 
 
+def kept_item(item: os.DirEntry, rel: str, matcher: IgnoreMatcher, chain: tuple) -> tuple[str, os.stat_result] | None:
+    """``(kind, lstat)`` of a listed item the rules keep; None when ignored or vanished since."""
+    try:
+        if item.is_symlink():
+            kind = "symlink"
+        elif item.is_dir(follow_symlinks=False):
+            kind = "dir"
+        else:
+            kind = "file"
+        if matcher.decide(rel, item.name, kind == "dir", chain):
+            return None
+        return kind, item.stat(follow_symlinks=False)
+    except OSError:
+        return None   # vanished between listing and stat (or cannot be stat'ed)
+
+
 class Walker:
     """An iterator over the entries under ``root``; ``unreadable`` fills as it goes."""
 
@@ -112,22 +128,11 @@ class Walker:
             has_rules = any(item.name in IGNORE_FILES for item in items)
             chain = matcher.chain(folder, parent_chain, has_rules)
             for item in items:
-                name = item.name
-                rel = prefix + name
-                try:
-                    if item.is_symlink():
-                        kind = "symlink"
-                    elif item.is_dir(follow_symlinks=False):
-                        kind = "dir"
-                    else:
-                        kind = "file"
-                    if matcher.decide(rel, name, kind == "dir", chain):
-                        continue
-                    st = item.stat(follow_symlinks=False)
-                except (FileNotFoundError, NotADirectoryError):
-                    continue  # vanished between listing and stat
-                except OSError:
+                rel = prefix + item.name
+                kept = kept_item(item, rel, matcher, chain)
+                if kept is None:
                     continue
+                kind, st = kept
                 if kind == "dir":
                     key = (st.st_dev, st.st_ino)
                     if key in self._seen_dirs:

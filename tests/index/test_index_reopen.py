@@ -24,6 +24,7 @@ from marie.index.compact import CompactEntries
 from marie.index.ignore import matcher_for
 from marie.index.scan import walk
 from marie.index.snapshot import Entry, Snapshot
+from tests.index.test_index_scan import write
 
 MARGIN_NS = 20_000_000
 REAL_RACY_NS = reopen.RACY_NS
@@ -32,13 +33,6 @@ REAL_RACY_NS = reopen.RACY_NS
 @pytest.fixture(autouse=True)
 def short_racy_margin(monkeypatch):
     monkeypatch.setattr(reopen, "RACY_NS", MARGIN_NS)
-
-
-def write(root: Path, rel: str, data: str = "x\n") -> Path:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(data)
-    return path
 
 
 def tree(root: Path) -> None:
