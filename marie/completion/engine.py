@@ -10,6 +10,7 @@ next keystroke ends it at once and no timer is needed. Methods: the owner's thre
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -75,8 +76,22 @@ class CompletionEngine:
         version = state.version
         post = self.app.dispatcher.post
 
+        # Streamed pieces reach the GUI thread coalesced: while one is waiting to be shown, a newer
+        # one replaces it instead of queueing behind it (each shown piece repaints the editor).
+        waiting: list[Suggestion | None] = [None]
+        lock = threading.Lock()
+
+        def show_newest() -> None:
+            with lock:
+                newest, waiting[0] = waiting[0], None
+            if newest is not None:
+                self._deliver(newest, token)
+
         def partial(suggestion: Suggestion) -> None:
-            post(self._deliver, suggestion, token)
+            with lock:
+                posted, waiting[0] = waiting[0] is not None, suggestion
+            if not posted:
+                post(show_newest)
 
         def work(ctx: Any) -> Suggestion:
             if delay and token.wait(delay):

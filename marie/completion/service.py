@@ -15,6 +15,7 @@ model. A remote entry uses ``completion.api.<provider>``: "completions" (prefix 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -71,6 +72,11 @@ class CompletionService:
         self._open: dict[int, Callable[[], tuple[str, str] | None]] = {}   # id -> () -> (path, text)
         self._recent: dict[str, str] = {}                                   # path -> text, newest last
         self._ignore: tuple[float, AiIgnore] | None = None
+        # Answers asked again on every keystroke, kept: resolving a path is a few system calls per
+        # component, and matching the ignore rules a regex per pattern (together ~1 ms per keystroke
+        # on the GUI thread). The ignore answers go with the rules they came from.
+        self._relative: dict[str, str | None] = {}
+        self._ignored: tuple[AiIgnore | None, dict[str, bool]] = (None, {})
         self.last_answer: Result | None = None      # for the benchmark and `marie complete --stats`
         self.route_override: list[tuple[str, str]] | None = None   # `marie complete --model`
 
@@ -89,7 +95,7 @@ class CompletionService:
         if not self.settings.get("completion.enabled"):
             return False, "inline completion is off (completion.enabled)"
         rel = self.relative(path)
-        if rel is not None and self.ignore().is_ignored(rel):
+        if rel is not None and self.is_ignored(rel):
             return False, f"{rel} is kept from the AI (.marieignore)"
         if language in (self.settings.get("completion.disabled_languages") or []):
             return False, f"inline completion is off for {language} (completion.disabled_languages)"
@@ -102,13 +108,45 @@ class CompletionService:
         else:
             self.settings.set_user("completion.enabled", on)
 
-    def relative(self, path: Path | None) -> str | None:
+    def relative(self, path: Path | str | None) -> str | None:
+        """The workspace-relative form of ``path`` (None outside the workspace), remembered per
+        path: the editor asks on every keystroke."""
         if path is None:
             return None
+        key = str(path)
         try:
-            return Path(path).resolve().relative_to(self.app.root).as_posix()
+            return self._relative[key]
+        except KeyError:
+            pass
+        try:
+            rel: str | None = Path(path).resolve().relative_to(self.app.root).as_posix()
         except ValueError:
-            return None    # outside the workspace: not covered by its .marieignore
+            rel = None    # outside the workspace: not covered by its .marieignore
+        if len(self._relative) > 512:
+            self._relative.clear()
+        self._relative[key] = rel
+        return rel
+
+    def is_ignored(self, rel: str) -> bool:
+        """``ignore().is_ignored(rel)``, remembered until the rules are re-read."""
+        rules = self.ignore()
+        with self._lock:
+            owner, answers = self._ignored
+            if owner is not rules:
+                answers = {}
+                self._ignored = (rules, answers)
+            hit = answers.get(rel)
+        if hit is None:
+            hit = rules.is_ignored(rel)
+            with self._lock:
+                if self._ignored[0] is rules and len(answers) < 1024:
+                    answers[rel] = hit
+        return hit
+
+    def warm(self) -> None:
+        """Read the ignore rules now (a worker thread, when an editor opens), so the first
+        keystroke does not compile them on the GUI thread (~50 ms)."""
+        self.ignore()
 
     def ignore(self) -> AiIgnore:
         """The ignore rules, re-read when ``.marieignore`` changes."""
@@ -151,11 +189,10 @@ class CompletionService:
                 continue
             if got is not None and got[0] not in texts:
                 texts[got[0]] = got[1]
-        ignore = self.ignore()
         out = []
         for path, text in texts.items():
-            rel = self.relative(Path(path)) if Path(path).is_absolute() else path
-            if rel is None or rel == exclude or path == exclude or ignore.is_ignored(rel):
+            rel = self.relative(path) if os.path.isabs(path) else path
+            if rel is None or rel == exclude or path == exclude or self.is_ignored(rel):
                 continue
             out.append((rel, text[:200_000]))
         return out[:8]

@@ -9,6 +9,13 @@ asks again (``marie.completion.engine``: debounced, cancelled by the next key, s
 dropped). The LSP completion popup wins: while it is open there is no ghost text and Tab is the
 popup's. Several cursors or a selection: no suggestion.
 
+Per keystroke the GUI thread does little (the goal is no stall over one frame while typing): the
+buffer's text is copied at most once per change and shared by every reader (edit history, the
+request, the snippets other editors read), the path's workspace form and ignore answer are
+remembered, an answer's caret is checked by byte position, and annotations and styles are only
+rewritten when they change (each rewrite repaints the whole view). The prompt is built on the
+completion worker.
+
 ``FEATURE`` installs it through the window's feature registry (``marie.ui.features``): a
 ``GhostText`` per editor, a status-bar toggle and the "AI: Toggle Inline Completion" command.
 """
@@ -18,7 +25,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\s*(\w+|[^\w\s]+)|\s+")
 _EOL_STANDARD, _ANNOTATION_STANDARD = 1, 1
+_GREY, _BLUE = 0x909090, 0xC08040      # the suggestion; the jump hint (BGR)
 
 
 def next_word(text: str) -> str:
@@ -60,12 +67,20 @@ class GhostText(QObject):
         self.shown_at: float | None = None      # perf_counter when text last appeared (benchmark)
         self.edit_at: float | None = None       # perf_counter of the last edit
         self._applying = 0
+        self._buffer_version = 0     # bumped by every insertion and deletion, loads included
+        self._snapshot: tuple[int, str] | None = None    # (buffer version, text) read last
+        self._asked: tuple[int, int, int] | None = None  # (version, caret chars, caret bytes) last asked at
+        self._style_key: tuple | None = None             # the default style the grey styles were made from
         self._style = self.sci.allocateExtendedStyles(2)
         self.sci.eOLAnnotationSetStyleOffset(self._style)
         self.sci.annotationSetStyleOffset(self._style)
         path = editor.path
+        # every change, also those the editor does not report as edits (loading, reloading)
+        self.sci.modified.connect(self._buffer_changed)
         self._unregister = self.service.register_open(id(self), self._read_for_snippets)
-        self._last_text = editor.text() if not editor.loading else ""
+        self._last_text = self._text() if not editor.loading else ""
+        # the ignore rules are compiled on a worker now, not on the GUI thread at the first keystroke
+        app.tasks.submit(lambda _ctx: self.service.warm(), name="completion rules", quiet=True)
         # An edit is handled once Scintilla has finished it (the caret moves after the modification
         # notification): a zero-time timer, restarted by each modification of one keystroke.
         self._after_edit = QTimer(self)
@@ -79,18 +94,31 @@ class GhostText(QObject):
         self._path_hint = str(path) if path else ""
 
     # -- state read from the editor ---------------------------------------------------------------
+    def _buffer_changed(self, *_args: Any) -> None:
+        self._buffer_version += 1
+
+    def _text(self) -> str:
+        """The buffer's text, copied once per change: the history, the request and other editors'
+        snippets share the copy (a str is immutable, so handing it to a worker is safe)."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot[0] == self._buffer_version:
+            return snapshot[1]
+        text = self.editor.text()
+        self._snapshot = (self._buffer_version, text)
+        return text
+
     def _read_for_snippets(self) -> tuple[str, str] | None:
         path = self.editor.path
-        return (str(path), self.editor.text()) if path is not None and not self.editor.loading else None
+        return (str(path), self._text()) if path is not None and not self.editor.loading else None
 
     def _doc_path(self) -> str:
         path = self.editor.path
         if path is None:
             return "untitled"
-        return self.service.relative(Path(path)) or str(path)
+        return self.service.relative(path) or str(path)
 
     def state(self) -> DocState:
-        text = self.editor.text()
+        text = self._text()
         pos = self.sci.currentPos()
         caret = len(bytes(self.sci.textRange(0, pos)).decode("utf-8", "replace")) if not text.isascii() else pos
         return DocState(text, caret, self.version, self._doc_path(), self.editor.language)
@@ -113,12 +141,20 @@ class GhostText(QObject):
             self.engine.cancel()
             return
         state = self.state()
+        # before the engine asks: a cache hit comes back from inside request()
+        self._asked = (state.version, state.caret, self.sci.currentPos())
         self.engine.request(state, self.service.others(state.path), immediate=immediate)
 
     def _on_suggestion(self, suggestion: Suggestion) -> None:
         if suggestion.version != self.version or not self._can_show():
             return
-        if self.state().caret != suggestion.caret:
+        asked = self._asked
+        if asked is not None and asked[:2] == (suggestion.version, suggestion.caret):
+            # the text is the one asked about (same version), so the caret is where it was asked
+            # exactly when its byte position is: no copy of the text to count characters
+            if self.sci.currentPos() != asked[2]:
+                return
+        elif self.state().caret != suggestion.caret:
             return
         self.show(suggestion.text, self.sci.currentPos())
 
@@ -127,18 +163,33 @@ class GhostText(QObject):
 
     # -- drawing -------------------------------------------------------------------------------------
     def _apply_style(self) -> None:
-        # (re-applied each time: a theme change runs styleClearAll over every style)
+        # Checked each time (a theme change runs styleClearAll over every style, ours included),
+        # written only when it differs: setting a style makes the next paint lay out every line.
         sci, base = self.sci, self._style
-        font = bytes(sci.styleFont(32)).decode("utf-8", "replace").rstrip("\0")
-        for style, colour in ((base, 0x909090), (base + 1, 0xC08040)):   # grey text; the jump hint in blue (BGR)
-            sci.styleSetFont(style, font)
-            sci.styleSetSize(style, sci.styleSize(32))
-            sci.styleSetBack(style, sci.styleBack(32))
+        font = bytes(sci.styleFont(32))
+        key = (font, sci.styleSize(32), sci.styleBack(32))
+        if key == self._style_key and all(
+                bytes(sci.styleFont(style)) == font and sci.styleSize(style) == key[1] and sci.styleBack(style) == key[2]
+                and sci.styleFore(style) == colour and sci.styleItalic(style)
+                for style, colour in ((base, _GREY), (base + 1, _BLUE))):
+            return
+        name = font.decode("utf-8", "replace").rstrip("\0")
+        for style, colour in ((base, _GREY), (base + 1, _BLUE)):   # grey text; the jump hint in blue
+            sci.styleSetFont(style, name)
+            sci.styleSetSize(style, key[1])
+            sci.styleSetBack(style, key[2])
             sci.styleSetFore(style, colour)
             sci.styleSetItalic(style, True)
+        self._style_key = key
 
     def show(self, text: str, anchor: int) -> None:
         """Draw ``text`` as the suggestion starting at byte position ``anchor`` (the caret)."""
+        if text and text == self.text and anchor == self.anchor and 0 <= self.line == self.sci.lineFromPosition(anchor):
+            # drawn already (a streamed answer's last piece, a repeated partial): writing the same
+            # annotations again would repaint the whole view for nothing
+            if self.shown_at is None:
+                self.shown_at = time.perf_counter()
+            return
         self.clear_display()
         if not text:
             self.text, self.anchor = "", -1
@@ -199,8 +250,9 @@ class GhostText(QObject):
         finally:
             self._applying -= 1
         self.version += 1
-        self.history.record(self.editor.text(), self._last_text)
-        self._last_text = self.editor.text()
+        text = self._text()
+        self.history.record(text, self._last_text)
+        self._last_text = text
         if remaining:
             self.show(remaining, end)
         else:
@@ -218,7 +270,7 @@ class GhostText(QObject):
         self._after_edit.start()
 
     def _edited(self) -> None:
-        text = self.editor.text() if not self.editor.loading else ""
+        text = self._text() if not self.editor.loading else ""
         if self.editor.path is not None:
             self.service.note_edit(str(self.editor.path), text)
         self.history.record(text, self._last_text)
@@ -293,7 +345,7 @@ class GhostText(QObject):
         finally:
             self._applying -= 1
         self.version += 1
-        text = self.editor.text()
+        text = self._text()
         self.history.record(text, self._last_text)
         self._last_text = text
         if self.service.settings.get("completion.next_edit"):

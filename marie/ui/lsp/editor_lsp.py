@@ -44,6 +44,7 @@ class EditorLsp(CompletionMixin, QObject):
         self._completion_start = -1
         self._latest = ""
         self._closed = False
+        self.highlights: list = []   # the document highlights shown now
         markers.setup(self.sci)
         self._sync_timer = QTimer(self)
         self._sync_timer.setSingleShot(True)
@@ -75,8 +76,11 @@ class EditorLsp(CompletionMixin, QObject):
         self._sync_timer.start()
         if self._highlight_timer.isActive():
             self._highlight_timer.stop()
-        self.sci.setIndicatorCurrent(INDIC_HIGHLIGHT)
-        self.sci.indicatorClearRange(0, self.sci.textLength())
+        if self.highlights:
+            # only when some are shown: this runs on every keystroke
+            self.highlights = []
+            self.sci.setIndicatorCurrent(INDIC_HIGHLIGHT)
+            self.sci.indicatorClearRange(0, self.sci.textLength())
 
     def sync(self) -> None:
         """Send the current text (the worker reads the newest text when it runs)."""
