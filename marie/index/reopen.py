@@ -30,9 +30,8 @@ from itertools import repeat
 from operator import and_, attrgetter, mul
 
 from marie.index.ignore import IGNORE_FILES, IgnoreMatcher
-from marie.index.scan import Unreadable, _reason, kept_item, walk
+from marie.index.scan import Unreadable, _reason, entry_of, kept_item, walk
 from marie.index.compact import NON_DIR_MASK, Columns, CompactEntries
-from marie.index.snapshot import Entry
 from marie.index.snapshot_store import ScanRecord, Stored, fingerprint
 
 RACY_NS = 3_000_000_000     # above FAT's 2 s granularity; ext4/xfs/btrfs/tmpfs tick in milliseconds
@@ -241,13 +240,13 @@ class _Reopen:
                 continue
             kind, st = kept
             if kind != "dir":
-                out.add(Entry(rel, kind, st.st_size, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns))
+                out.add(entry_of(rel, kind, st))
                 continue
             key = (st.st_dev, st.st_ino)
             if key in self.seen:
                 continue     # the same folder again (bind mount), as the walker skips it
             self.seen.add(key)
-            out.add(Entry(rel, "dir", 0, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns))
+            out.add(entry_of(rel, "dir", st))
             self.inodes[rel] = st.st_ino
             if rel in self.rows:
                 stack.append((rel, st))

@@ -39,6 +39,12 @@ def _reason(exc: OSError) -> str:
     return f"cannot be listed ({exc.strerror or exc})"
 
 
+def entry_of(rel: str, kind: str, st: os.stat_result) -> Entry:
+    """The entry for ``rel`` from its ``lstat`` (a folder's size is always 0)."""
+    return Entry(rel, kind, 0 if kind == "dir" else st.st_size, st.st_mtime_ns, stat_module.S_IMODE(st.st_mode),
+                 st.st_ctime_ns)
+
+
 def entry_for(root: str, rel: str) -> Entry | None:
     """The entry for one path, from ``lstat`` (None when it no longer exists)."""
     try:
@@ -47,8 +53,7 @@ def entry_for(root: str, rel: str) -> Entry | None:
         return None
     mode = st.st_mode
     kind = "symlink" if stat_module.S_ISLNK(mode) else "dir" if stat_module.S_ISDIR(mode) else "file"
-    return Entry(rel, kind, 0 if kind == "dir" else st.st_size, st.st_mtime_ns, stat_module.S_IMODE(mode),
-                 st.st_ctime_ns)
+    return entry_of(rel, kind, st)
 
 
 def kept_item(item: os.DirEntry, rel: str, matcher: IgnoreMatcher, chain: tuple) -> tuple[str, os.stat_result] | None:
@@ -141,11 +146,8 @@ class Walker:
                     if self.inodes is not None:
                         self.inodes[rel] = st.st_ino
                     stack.append((rel, chain))
-                    entry = Entry(rel, "dir", 0, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns)
-                else:
-                    entry = Entry(rel, kind, st.st_size, st.st_mtime_ns, st.st_mode & 0o7777, st.st_ctime_ns)
                 self.count += 1
-                yield entry
+                yield entry_of(rel, kind, st)
 
 
 def walk(root: Path | str, matcher: IgnoreMatcher, ctx=None, start: str = "",
